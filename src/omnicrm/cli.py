@@ -1,0 +1,92 @@
+"""The ``omnicrm`` command. Its subcommands are also Kedro project commands (``kedro generate``).
+
+    omnicrm generate --persons 20000 --seed 42   # write the synthetic world to data/
+    omnicrm run [kedro run options]              # the pipelines (same as `kedro run`)
+    omnicrm docs                                 # regenerate docs/data_dictionary.md
+    omnicrm ui                                   # MLflow UI on the project's store
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from kedro.framework.cli.project import run
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+
+
+def project_root() -> Path:
+    from omnicrm.settings import PROJECT_ROOT
+
+    return PROJECT_ROOT
+
+
+@click.group(name="omnicrm", help=__doc__)
+def cli() -> None:
+    """omnicrm project commands."""
+
+
+cli.add_command(run)
+
+
+@cli.command()
+@click.option("--persons", type=click.IntRange(min=10), default=None,
+              help="Number of hidden persons (default: conf/base/parameters_synthetic.yml).")
+@click.option("--seed", type=int, default=None, help="Random seed (same seed, same world).")
+@click.option("--env", default=None, help="Kedro configuration environment.")
+def generate(persons: int | None, seed: int | None, env: str | None) -> None:
+    """Generate the synthetic world into data/01_raw (and its truth into data/00_truth)."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    root = project_root()
+    bootstrap_project(root)
+    overrides = {}
+    if persons is not None:
+        overrides["synthetic.persons"] = persons
+    if seed is not None:
+        overrides["synthetic.seed"] = seed
+    with KedroSession.create(project_path=root, env=env, runtime_params=overrides) as session:
+        session.run(pipeline_names=["synthetic"])
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Fail if the committed file is out of date.")
+def docs(check: bool) -> None:
+    """Regenerate docs/data_dictionary.md from the table contracts."""
+    from omnicrm.contracts import data_dictionary_markdown
+
+    path = project_root() / "docs" / "data_dictionary.md"
+    text = data_dictionary_markdown() + "\n"
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{path} is out of date: run `omnicrm docs`")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--port", default=5000, show_default=True)
+def ui(port: int) -> None:
+    """Open the MLflow UI on the project's store (mlruns/)."""
+    from omnicrm.settings import _project_uri
+
+    root = project_root()
+    os.execvp(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--port", str(port),
+                               "--backend-store-uri", _project_uri("mlruns/mlflow.db", "sqlite"),
+                               "--default-artifact-root", _project_uri("mlruns/artifacts",
+                                                                       "file")])
+    del root
+
+
+def main() -> None:
+    cli(prog_name="omnicrm")
+
+
+if __name__ == "__main__":
+    main()
