@@ -19,9 +19,9 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
 
 def project_root() -> Path:
-    from omnicrm.settings import PROJECT_ROOT
+    from omnicrm.settings import find_project_root
 
-    return PROJECT_ROOT
+    return find_project_root()
 
 
 @click.group(name="omnicrm", help=__doc__)
@@ -76,12 +76,10 @@ def ui(port: int) -> None:
     """Open the MLflow UI on the project's store (mlruns/)."""
     from omnicrm.settings import _project_uri
 
-    root = project_root()
     os.execvp(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--port", str(port),
                                "--backend-store-uri", _project_uri("mlruns/mlflow.db", "sqlite"),
                                "--default-artifact-root", _project_uri("mlruns/artifacts",
                                                                        "file")])
-    del root
 
 
 def main() -> None:

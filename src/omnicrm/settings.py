@@ -6,10 +6,19 @@ from kedro.config import OmegaConfigLoader  # noqa: F401
 
 from omnicrm.hooks import RunTaggingHooks
 
-# The source checkout (editable install); fall back to the working directory otherwise.
+# The source checkout of an editable install (the README's set-up).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-if not (PROJECT_ROOT / "pyproject.toml").exists():
-    PROJECT_ROOT = Path.cwd()
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The Kedro project around the working directory (so a notebook in notebooks/ and a run
+    from the root agree), else the source checkout."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        toml = d / "pyproject.toml"
+        if toml.exists() and "[tool.kedro]" in toml.read_text(encoding="utf-8"):
+            return d
+    return PROJECT_ROOT
 
 HOOKS = (RunTaggingHooks(),)
 
@@ -17,7 +26,7 @@ HOOKS = (RunTaggingHooks(),)
 def _project_uri(relative: str, scheme: str = "") -> str:
     """``${project_uri:mlruns/mlflow.db,sqlite}`` -> sqlite:////abs/project/mlruns/mlflow.db,
     so notebooks started in notebooks/ and runs from the root share one MLflow store."""
-    path = (PROJECT_ROOT / relative).as_posix()
+    path = (find_project_root() / relative).as_posix()
     if not scheme:
         return path
     return f"sqlite:///{path}" if scheme == "sqlite" else f"{scheme}://{path}"
