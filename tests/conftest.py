@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def make_project_copy(dest: Path) -> Path:
         shutil.copytree(REPO / name, dest / name,
                         ignore=shutil.ignore_patterns("local", ".ipynb_checkpoints"))
     (dest / "conf" / "local").mkdir(exist_ok=True)
+    (dest / "src").mkdir()  # Kedro wants a source dir; the package is the installed checkout
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(REPO / name, dest / name)
     for layer in ("00_truth", "01_raw", "02_intermediate", "03_primary", "04_feature",
@@ -58,19 +60,34 @@ def kedro_run(project: Path, pipeline: str | None = None, params: dict | None = 
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    from omnicrm.cli import nest
+
     cwd = Path.cwd()
     os.chdir(project)  # MLflow and data paths resolve against the project the run is in
     try:
         bootstrap_project(project)
-        with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
+        with KedroSession.create(project_path=project, runtime_params=nest(params or {})) as session:
             return session.run(pipeline_names=[pipeline] if pipeline else None)
     finally:
         os.chdir(cwd)
+
+
+def git_init(path: Path) -> str:
+    """Make the copy a git checkout with one commit (runs record the commit they ran)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=path, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    git("init", "-q")
+    git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q",
+        "--allow-empty", "-m", "test")
+    return git("rev-parse", "HEAD")
 
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Path:
     """A project copy on which `kedro run --pipeline synthetic` has run (3,000 persons)."""
     dest = make_project_copy(tmp_path_factory.mktemp("project"))
+    git_init(dest)
     kedro_run(dest, "synthetic", {"synthetic.persons": SMALL_WORLD, "synthetic.seed": 7})
     return dest

@@ -24,6 +24,19 @@ def project_root() -> Path:
     return find_project_root()
 
 
+def nest(dotted: dict) -> dict:
+    """{"synthetic.persons": 5} -> {"synthetic": {"persons": 5}}: the shape Kedro merges
+    runtime parameters in (as `kedro run --params synthetic.persons=5` does)."""
+    out: dict = {}
+    for key, value in dotted.items():
+        node = out
+        *path, last = key.split(".")
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
+
+
 @click.group(name="omnicrm", help=__doc__)
 def cli() -> None:
     """omnicrm project commands."""
@@ -49,7 +62,7 @@ def generate(persons: int | None, seed: int | None, env: str | None) -> None:
         overrides["synthetic.persons"] = persons
     if seed is not None:
         overrides["synthetic.seed"] = seed
-    with KedroSession.create(project_path=root, env=env, runtime_params=overrides) as session:
+    with KedroSession.create(project_path=root, env=env, runtime_params=nest(overrides)) as session:
         session.run(pipeline_names=["synthetic"])
 
 

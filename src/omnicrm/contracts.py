@@ -318,10 +318,15 @@ TRUTH_CONTRACTS: dict[str, TableContract] = {
                 Column("topup_range", "float", "How far below X a basket still tops up to X."),
                 Column("open_prob", "float", "Chance to open a campaign message (per wave)."),
                 Column("favourite_category", "string", "Category with the highest preference."),
+                Column("favourite_colour", "string", "Colour they pick when they can."),
+                Column("trend_chaser", "bool", "Prefers new arrivals."),
+                Column("household_rank", "int", "0 head, 1 spouse, 2+ child or parent."),
                 Column("first_seen", "date", "When the person first met the brand."),
                 Column("dropout_date", "date", "When they became inactive (null: active).", True),
             ),
             truth=True,
+            notes=("Also one `pref_<category>` column per category: the person's category "
+                   "preference weights (they sum to 1).",),
         ),
         TableContract(
             "truth_records",
@@ -503,7 +508,7 @@ def data_dictionary_markdown() -> str:
                 "",
             ]
         for t in contracts.values():
-            lines += [f"### `{t.name}`", "", t.description, "",
+            lines += [f"### `{t.name}`", "", t.description, "", *[f"{n}\n" for n in t.notes],
                       f"Primary key: `{', '.join(t.primary_key)}`", "",
                       "| column | type | nullable | PII | description |",
                       "|---|---|---|---|---|"]

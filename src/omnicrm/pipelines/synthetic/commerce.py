@@ -319,6 +319,7 @@ def make_events(persons: pd.DataFrame, products: pd.DataFrame, recs: pd.DataFram
     events = pd.concat(parts, ignore_index=True)
     events = events[(events["event_at"] >= start)
                     & (events["event_at"] < end + pd.Timedelta(days=1))]
+    events["event_at"] = events["event_at"].dt.floor("s")
     events = events.sort_values("event_at", kind="stable").reset_index(drop=True)
     events.insert(0, "event_id", fmt_ids("E", len(events), 10))
     return events

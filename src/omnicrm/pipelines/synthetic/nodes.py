@@ -213,5 +213,5 @@ def summarise_world(truth_persons: pd.DataFrame, truth_records: pd.DataFrame,
         "persons_with_common_name": int(truth_persons["common_name"].sum()),
     }
     stats = {k: (round(v, 4) if isinstance(v, float) else int(v)) for k, v in stats.items()}
-    metrics = {f"world.{k}": {"value": float(v), "step": 0} for k, v in stats.items()}
+    metrics = {k: {"value": float(v), "step": 0} for k, v in stats.items()}
     return stats, metrics

@@ -184,8 +184,8 @@ def membership(persons: pd.DataFrame, params: dict, end: pd.Timestamp) -> pd.Dat
     lag = np.where(recs["duplicate_registration"], lag + rng.exponential(200, len(recs)), lag)
     reg = first_seen + (lag * DAY_NS).astype("timedelta64[ns]")
     reg = np.minimum(reg, np.datetime64(end, "ns"))
-    recs["registered_at"] = reg + (rng.integers(9 * 3600, 22 * 3600, len(recs)) * 10**9).astype(
-        "timedelta64[ns]")
+    recs["registered_at"] = pd.Series(reg + (rng.integers(9 * 3600, 22 * 3600, len(recs))
+                                             * 10**9).astype("timedelta64[ns]")).dt.floor("s")
     return recs
 
 

@@ -1,0 +1,163 @@
+"""End-to-end: the Kedro project runs on a fresh copy, tracks itself in MLflow without
+personal data, keeps the truth away from non-evaluation nodes, and fails clearly on bad raw
+data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kedro.io import DatasetError
+from tests.conftest import SMALL_WORLD, kedro_run
+
+
+@pytest.fixture(scope="module")
+def ran(project: Path) -> Path:
+    """The project copy after `kedro run` (the default pipelines) on the generated world."""
+    kedro_run(project)
+    return project
+
+
+def _runs(project: Path) -> pd.DataFrame:
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    return mlflow.search_runs(experiment_names=["omnicrm"], order_by=["start_time ASC"])
+
+
+def test_world_and_pipelines_write_their_outputs(ran: Path):
+    for table in ("pos_members", "tmall_members", "wechat_members", "web_members", "orders",
+                  "order_items", "events", "campaigns", "campaign_members"):
+        assert (ran / "data" / "01_raw" / f"{table}.parquet").exists(), table
+    truth = pd.read_parquet(ran / "data" / "00_truth" / "truth_persons.parquet")
+    assert len(truth) == SMALL_WORLD
+    summary = json.loads((ran / "data" / "08_reporting" / "world_summary.json").read_text())
+    assert summary["persons"] == SMALL_WORLD
+    profile = pd.read_csv(ran / "data" / "08_reporting" / "raw_profile.csv")
+    assert set(profile["table"]) >= {"orders", "pos_members", "events"}
+    rows = profile.drop_duplicates("table").set_index("table")["rows"]
+    assert rows["orders"] == len(pd.read_parquet(ran / "data" / "01_raw" / "orders.parquet"))
+
+
+def test_every_run_is_tracked_with_params_metrics_and_code_version(ran: Path):
+    runs = _runs(ran)
+    by_name = runs.set_index("tags.mlflow.runName")
+    assert {"synthetic", "__default__"} <= set(by_name.index)
+    synth = by_name.loc["synthetic"]
+    assert synth["status"] == "FINISHED"
+    assert synth["params.synthetic.persons"] == str(SMALL_WORLD)
+    assert synth["metrics.world_metrics.persons"] == SMALL_WORLD
+    assert 1.2 < synth["metrics.world_metrics.records_per_person"] < 2.6
+    assert synth["tags.kedro_pipeline"] == "synthetic"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ran, capture_output=True,
+                          text=True).stdout.strip()
+    assert synth["tags.mlflow.source.git.commit"] == head
+    default = by_name.loc["__default__"]
+    assert default["metrics.raw_metrics.orders.rows"] > 0
+
+
+def test_no_personal_data_reaches_mlflow_or_reports(ran: Path):
+    truth = pd.read_parquet(ran / "data" / "00_truth" / "truth_persons.parquet")
+    needles = set(truth["mobile"]) | set(truth["id_number"]) | set(truth["email"]) \
+        | set(truth["street_address"]) | set(truth["name"])
+    texts: list[str] = []
+    con = sqlite3.connect(ran / "mlruns" / "mlflow.db")
+    for (table,) in con.execute("select name from sqlite_master where type='table'"):
+        for row in con.execute(f"select * from {table}"):  # noqa: S608
+            texts.append(" ".join(str(v) for v in row))
+    con.close()
+    scanned = [p for d in ("mlruns", "data/08_reporting", "reports") for p in (ran / d).rglob("*")
+               if p.is_file() and p.suffix != ".db"]
+    texts += [p.read_text(encoding="utf-8", errors="ignore") for p in scanned]
+    blob = "\n".join(texts)
+    assert len(blob) > 1000  # we did scan something
+    leaked = [n for n in needles if n and n in blob]
+    assert leaked == []
+
+
+def test_truth_is_read_only_by_the_generator_and_evaluation_nodes():
+    from kedro.framework.project import configure_project, pipelines
+
+    configure_project("omnicrm")
+    offenders = []
+    for name, pipe in pipelines.items():
+        for node in pipe.nodes:
+            reads_truth = any(i.startswith("truth_") for i in node.inputs)
+            allowed = "evaluation" in node.tags or "synthetic" in node.tags
+            if reads_truth and not allowed:
+                offenders.append((name, node.name))
+    assert offenders == []
+
+
+def test_a_bad_export_fails_the_run_naming_table_column_and_rows(ran: Path, tmp_path: Path):
+    bad = tmp_path / "bad_project"
+    shutil.copytree(ran, bad, symlinks=True, ignore=shutil.ignore_patterns("mlruns"))
+    (bad / "mlruns").mkdir()
+    raw = bad / "data" / "01_raw"
+    orders = pd.read_parquet(raw / "orders.parquet").astype({"ordered_at": str})
+    orders.loc[3, "ordered_at"] = "31/02/2026 25:00"
+    (raw / "orders.parquet").unlink()
+    orders.to_csv(raw / "orders.csv", index=False)  # a user's CSV export replaces ours
+    with pytest.raises(DatasetError) as err:  # Kedro re-raises our ContractViolation as is
+        kedro_run(bad)
+    msg = str(err.value)
+    assert "table 'orders'" in msg and "column 'ordered_at'" in msg
+    assert "row 3: '31/02/2026 25:00'" in msg
+    assert not (bad / "data" / "08_reporting" / "raw_profile.csv.tmp").exists()
+
+
+def test_users_csv_exports_run_like_our_parquet(ran: Path, tmp_path: Path):
+    own = tmp_path / "own_project"
+    shutil.copytree(ran, own, symlinks=True, ignore=shutil.ignore_patterns("mlruns", "00_truth"))
+    (own / "mlruns").mkdir()
+    raw = own / "data" / "01_raw"
+    for p in raw.glob("*.parquet"):
+        pd.read_parquet(p).to_csv(p.with_suffix(".csv"), index=False)
+        p.unlink()
+    (own / "data" / "08_reporting" / "raw_profile.csv").unlink()
+    kedro_run(own)  # the default pipelines need no truth and accept CSV
+    profile = pd.read_csv(own / "data" / "08_reporting" / "raw_profile.csv")
+    before = pd.read_csv(ran / "data" / "08_reporting" / "raw_profile.csv")
+    pd.testing.assert_series_equal(profile["rows"], before["rows"])
+    pd.testing.assert_series_equal(profile["null_share"], before["null_share"], atol=1e-9)
+
+
+def test_generate_cli_writes_a_world_of_the_requested_size(ran: Path, tmp_path: Path,
+                                                           monkeypatch):
+    from click.testing import CliRunner
+
+    from omnicrm.cli import cli
+
+    other = tmp_path / "cli_project"
+    shutil.copytree(ran, other, symlinks=True, ignore=shutil.ignore_patterns("mlruns", "data"))
+    for layer in ("00_truth", "01_raw", "08_reporting"):
+        (other / "data" / layer).mkdir(parents=True)
+    (other / "mlruns").mkdir()
+    monkeypatch.chdir(other)
+    result = CliRunner().invoke(cli, ["generate", "--persons", "200", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    persons = pd.read_parquet(other / "data" / "00_truth" / "truth_persons.parquet")
+    assert len(persons) == 200
+    bad = CliRunner().invoke(cli, ["generate", "--persons", "3"])
+    assert bad.exit_code != 0 and "persons" in bad.output
+
+
+def test_notebooks_execute(ran: Path):
+    """Every notebook in notebooks/ runs top to bottom against the project's catalog."""
+    import papermill as pm
+
+    books = sorted((ran / "notebooks").glob("*.ipynb"))
+    assert books, "no notebooks found"
+    for nb in books:
+        out = ran / "notebooks" / f"_executed_{nb.name}"
+        pm.execute_notebook(str(nb), str(out), cwd=str(ran / "notebooks"), kernel_name="python3",
+                            progress_bar=False)
+        executed = out.read_text(encoding="utf-8")
+        assert '"output_type": "error"' not in executed
+        out.unlink()
