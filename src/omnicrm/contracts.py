@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from kedro.io import DatasetError
 
@@ -399,17 +400,40 @@ def _fmt_rows(df: pd.DataFrame, mask: pd.Series, column: str, n: int = 5) -> str
     return shown + (f" (and {more} more)" if more > 0 else "")
 
 
+CHINA_TZ = "Asia/Shanghai"  # every naive timestamp in the raw tables is China time
+_UTC_OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
+
+
+def _to_china_time(series: pd.Series) -> pd.Series:
+    """Naive timestamps in China time. Values that carry a UTC offset ('+08:00', 'Z') are
+    converted to China time, so an export that mixes both forms loads as one clock."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert(CHINA_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.astype("datetime64[ns]")
+    text = series.astype("string").str.strip()
+    with_offset = text.str.contains(_UTC_OFFSET, regex=True).fillna(False).astype(bool)
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    if (~with_offset).any():
+        naive = pd.to_datetime(text[~with_offset], errors="coerce", format="mixed")
+        out[~with_offset] = naive.astype("datetime64[ns]")
+    if with_offset.any():
+        aware = pd.to_datetime(text[with_offset], errors="coerce", format="mixed", utc=True)
+        out[with_offset] = aware.dt.tz_convert(CHINA_TZ).dt.tz_localize(None) \
+            .astype("datetime64[ns]")
+    return out
+
+
 def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Return the series in the contract's dtype and a mask of values that could not be
     converted (present before, missing after)."""
     present = series.notna() & ~series.astype("string").str.strip().isin(["", "nan", "NaN"])
     if col.dtype in ("date", "timestamp"):
-        out = pd.to_datetime(series, errors="coerce", format="mixed")
-        out = out.dt.tz_localize(None) if getattr(out.dt, "tz", None) is not None else out
-        out = out.astype("datetime64[ns]")
+        out = _to_china_time(series)
     elif col.dtype == "int":
         num = pd.to_numeric(series, errors="coerce")
-        whole = num.isna() | (num == num.round())
+        # inf and numbers beyond int64 are not integers a table can hold
+        whole = num.isna() | (np.isfinite(num) & (num.abs() < 2**63) & (num == num.round()))
         out = num.where(whole).astype("Int64")
         if not col.nullable and out.notna().all():
             out = out.astype("int64")

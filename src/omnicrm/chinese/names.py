@@ -25,6 +25,12 @@ SURNAME_FREQ = {
     "欧阳": 0.05, "司马": 0.01, "上官": 0.01, "诸葛": 0.01, "司徒": 0.01, "东方": 0.005,
     "皇甫": 0.005, "夏侯": 0.003, "令狐": 0.003, "慕容": 0.003, "尉迟": 0.002, "公孙": 0.002,
 }
+# The long tail: ~115 less common surnames at ~0.12% each, so the top surnames keep their census
+# share (王 ~7%) instead of being inflated by normalising a list that covers only 76%.
+SURNAME_TAIL = ("阎乔赖常温庞樊殷施牛洪季俞颜柳葛伍申毕聂焦邢岳齐梅康鲁柴耿关华宁祝兰翟安欧车郁童包纪"
+                "卜单杭倪强涂谷储甘宫鞠祁蒙戚苗喻房左霍舒解应巴柏乐骆成辛景宗滕窦管於庄盛凌米连明席尤"
+                "奚卞刁冉隋靳阮路符蓝伏裴麻屈桂盖冀邬郎劳湛那甄鲍蔺詹佟仲臧费缪")
+SURNAME_FREQ.update({s: 0.12 for s in SURNAME_TAIL if s not in SURNAME_FREQ})
 COMPOUND_SURNAMES = tuple(s for s in SURNAME_FREQ if len(s) == 2)
 
 GIVEN_CHARS = {

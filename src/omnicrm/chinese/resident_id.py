@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+
+_FIRST17 = re.compile(r"[0-9]{17}")
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 CHECK_CHARS = np.array(list("10X98765432"))
@@ -23,6 +27,8 @@ def check_digits(first17: np.ndarray) -> np.ndarray:
 
 def is_valid(id_number: str | None) -> bool:
     """True when the string is 17 digits plus the right check character (X in upper case)."""
-    if not isinstance(id_number, str) or len(id_number) != 18 or not id_number[:17].isdigit():
+    # str.isdigit() also accepts '²' and other non-ASCII digits, which int() then rejects
+    if not isinstance(id_number, str) or len(id_number) != 18 \
+            or not _FIRST17.fullmatch(id_number[:17]):
         return False
     return check_digit(id_number[:17]) == id_number[17].upper()

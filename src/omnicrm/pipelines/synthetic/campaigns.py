@@ -127,11 +127,12 @@ def plan_campaigns(params: dict, start: pd.Timestamp, end: pd.Timestamp
     return campaigns, pd.DataFrame(offers)
 
 
-def contact_records(recs: pd.DataFrame, members: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One record per person that campaigns address: WeChat, else a card with a mobile, else
-    a web account, else Tmall."""
+def contact_records(recs: pd.DataFrame, assigned_at: pd.Timestamp) -> pd.DataFrame:
+    """One record per person that a campaign assigned at ``assigned_at`` can address, among
+    the records registered by then: WeChat, else a card with a mobile, else a web account,
+    else Tmall."""
     pref = {"wechat": 0, "pos": 1, "web": 2, "tmall": 3}
-    r = recs[~recs["duplicate_registration"]].copy()
+    r = recs[~recs["duplicate_registration"] & (recs["registered_at"] < assigned_at)].copy()
     r["rank"] = r["channel"].map(pref)
     r = r.sort_values(["p", "rank"]).drop_duplicates("p")
     return r[["p", "channel", "record_id"]]
@@ -150,8 +151,6 @@ def run_campaigns(persons: pd.DataFrame, recs: pd.DataFrame, purchases: pd.DataF
     window = int(cp["window_days"])
     days = calendar(start, end)
     cum = np.r_[0.0, np.cumsum(seasonality(days))]
-    contact = contact_records(recs, {})
-    contact_p = contact["p"].to_numpy()
     first_seen = ((pd.to_datetime(persons["first_seen"]) - start).dt.days).to_numpy()
     purchases = purchases.assign(basket=np.nan, coupon_discount=0.0, campaign_id=None,
                                  coupon_threshold=np.nan)
@@ -159,6 +158,9 @@ def run_campaigns(persons: pd.DataFrame, recs: pd.DataFrame, purchases: pd.DataF
     for c in campaigns.itertuples(index=False):
         t0 = (c.start_date - start).days
         p0_all, alive_all = window_state(persons, first_day, dropout_day, t0, window, cum, params)
+        assigned = c.start_date - pd.Timedelta(days=2)
+        contact = contact_records(recs, assigned)
+        contact_p = contact["p"].to_numpy()
         eligible = first_seen[contact_p] < t0
         if c.audience_rule == "bought_last_365":
             last = purchases[(purchases["day"] < t0) & (purchases["day"] >= t0 - 365)]["p"]
@@ -209,7 +211,6 @@ def run_campaigns(persons: pd.DataFrame, recs: pd.DataFrame, purchases: pd.DataF
             "campaign_id": np.where(redeem, c.campaign_id, None)[bought],
             "coupon_threshold": np.where(redeem, X, np.nan)[bought]}))
         rec_ids = aud["record_id"].to_numpy()
-        assigned = c.start_date - pd.Timedelta(days=2)
         members.append(pd.DataFrame({
             "campaign_id": c.campaign_id, "record_id": rec_ids,
             "group": np.where(treated, "treatment", "control"),

@@ -107,23 +107,35 @@ def purchase_days(persons: pd.DataFrame, params: dict, start: pd.Timestamp, end:
             dropout_day)
 
 
-def order_channels(persons: pd.DataFrame, recs: pd.DataFrame, p_idx: np.ndarray, rng
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """For each purchase of person ``p_idx``: the channel and member record it is placed in,
-    following the person's own channel preference among the channels they joined."""
-    r = recs.sort_values(["p", "channel", "record_id"]).reset_index(drop=True)
-    # person -> their records; weights: first record of a channel 1.0 (+ a random taste),
-    # duplicate registrations 0.4
+def order_channels(persons: pd.DataFrame, recs: pd.DataFrame, p_idx: np.ndarray,
+                   when: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each purchase of person ``p_idx`` at day ``when`` (datetime64, midnight): the
+    channel, member record and registration time of the record it is placed in, following the
+    person's own channel preference among the records registered by that day. A purchase
+    before any registration (only possible on the person's first day) goes to their earliest
+    record."""
+    r = recs.sort_values(["p", "registered_at", "record_id"]).reset_index(drop=True)
+    # weights: a random channel taste per record; duplicate registrations are used less
     w = np.where(r["duplicate_registration"].to_numpy(), 0.4, 1.0) * rng.gamma(1.0, 1.0, len(r))
     counts = np.bincount(r["p"].to_numpy(), minlength=len(persons))
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    cw = np.cumsum(w)
-    base = np.r_[0.0, cw][starts]
-    tot = cw[starts + counts - 1] - base
-    u = base[p_idx] + rng.random(len(p_idx)) * tot[p_idx]
-    idx = np.searchsorted(cw, u, side="right")
-    idx = np.clip(idx, starts[p_idx], starts[p_idx] + counts[p_idx] - 1)
-    return r["channel"].to_numpy()[idx], r["record_id"].to_numpy()[idx]
+    reg = r["registered_at"].to_numpy().astype("datetime64[D]")
+    k_max = int(counts.max()) if len(counts) else 1
+    choice = np.full(len(p_idx), -1, dtype=np.int64)
+    best = np.full(len(p_idx), -np.inf)
+    day = when.astype("datetime64[D]")
+    # a weighted draw among the open records = the max of w-scaled exponential keys
+    for k in range(k_max):
+        has = counts[p_idx] > k
+        j = np.where(has, starts[p_idx] + k, 0)
+        open_ = has & (reg[j] <= day)
+        key = np.where(open_, np.log(rng.random(len(p_idx))) / w[j], -np.inf)
+        take = key > best
+        choice = np.where(take, j, choice)
+        best = np.where(take, key, best)
+    choice = np.where(choice < 0, starts[p_idx], choice)  # earliest record
+    return (r["channel"].to_numpy()[choice], r["record_id"].to_numpy()[choice],
+            r["registered_at"].to_numpy()[choice])
 
 
 def basket_values(persons: pd.DataFrame, p_idx: np.ndarray, rng) -> np.ndarray:
@@ -142,14 +154,14 @@ def build_orders(persons: pd.DataFrame, products: pd.DataFrame, stores: pd.DataF
     rng = rng_for(params["seed"], stream)
     n = len(purchases)
     p_idx = purchases["p"].to_numpy()
-    channel, record = order_channels(persons, recs, p_idx, rng)
+    day = purchases["day"].to_numpy()
+    when = start + pd.to_timedelta(day, unit="D")
+    channel, record, registered = order_channels(persons, recs, p_idx, when.to_numpy(), rng)
     basket = basket_values(persons, p_idx, rng)
     if "basket" in purchases:  # campaign-window purchases come with their basket drawn
         given = purchases["basket"].to_numpy(dtype=float)
         basket = np.where(np.isnan(given), basket, given)
     sens = persons["price_sensitivity"].to_numpy()[p_idx]
-    day = purchases["day"].to_numpy()
-    when = start + pd.to_timedelta(day, unit="D")
     festival = np.isin(when.strftime("%m%d"), ["1111", "0618", "1212"])
     promo = rng.random(n) < np.clip(0.15 + 0.6 * sens + 0.4 * festival, 0, 0.95)
     disc_rate = np.where(promo, rng.choice([0.1, 0.2, 0.3, 0.5], n, p=[0.4, 0.3, 0.2, 0.1]), 0.0)
@@ -196,6 +208,10 @@ def build_orders(persons: pd.DataFrame, products: pd.DataFrame, stores: pd.DataF
                     rng.choice(24, n, p=_online_hours()))
     ts = (when.to_numpy() + ((hour * 3600 + rng.integers(0, 3600, n)) * 10**9)
           .astype("timedelta64[ns]"))
+    # bought on the day they registered: the card is made first, then the order rung up
+    before_reg = ts < registered
+    ts = np.where(before_reg, registered + (rng.integers(60, 3600, n) * 10**9)
+                  .astype("timedelta64[ns]"), ts)
     # POS orders are rung up in a store of the person's city
     store = np.full(n, None, dtype=object)
     pos = channel == "pos"
@@ -317,6 +333,11 @@ def make_events(persons: pd.DataFrame, products: pd.DataFrame, recs: pd.DataFram
     add("cart", rec_s[k2], ch_s[k2], s_sku[k2], s_ts[k2] + np.timedelta64(900, "s"))
 
     events = pd.concat(parts, ignore_index=True)
+    # a record has no behaviour before it was registered (the funnel in front of a first
+    # order, or a session on the registration day before the sign-up time)
+    reg_of = recs.set_index("record_id")["registered_at"]
+    events = events[events["event_at"].to_numpy()
+                    >= reg_of.reindex(events["record_id"]).to_numpy()]
     events = events[(events["event_at"] >= start)
                     & (events["event_at"] < end + pd.Timedelta(days=1))]
     events["event_at"] = events["event_at"].dt.floor("s")

@@ -95,13 +95,9 @@ def generate_orders(people, stores, products, truth_records, pos_members, tmall_
     start, _ = _span(params)
     recs = _record_index(people, truth_records, [pos_members, tmall_members, wechat_members,
                                                  web_members])
-    # an order can only be placed in a channel the person had joined by then
+    # an order is placed only in a channel whose record was registered by then
     orders, items = commerce.build_orders(people, products, stores, recs, purchases, params,
                                           start)
-    reg = recs.set_index("record_id")["registered_at"]
-    early = orders["ordered_at"].to_numpy() < reg.reindex(orders["record_id"]).to_numpy()
-    orders.loc[early, "ordered_at"] = reg.reindex(orders.loc[early, "record_id"]).to_numpy() \
-        + pd.Timedelta(hours=1)
     orders = orders.sort_values("ordered_at", kind="stable").reset_index(drop=True)
     red = orders[orders["coupon_discount"] > 0]
     redemptions = pd.DataFrame({

@@ -80,11 +80,18 @@ def make_persons(params: dict, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
         c2 = pool[rng.integers(0, len(pool), len(idx))]
         given[idx] = np.where(n_given[idx] == 2, np.char.add(c1, c2), c1)
     name = np.char.add(sur.astype(str), given.astype(str))
-    common = rng.random(n) < params["common_name_share"]
+    # The very common full names go to people who already carry their surname, so the
+    # surname shares stay at the census values.
+    common_pool = {g: pd.Series(COMMON_FULL_NAMES[g]) for g in ("M", "F")}
+    with_common = np.isin(sur, [nm[0] for g in common_pool for nm in common_pool[g]])
+    share_with = max(with_common.mean(), 1e-9)
+    common = with_common & (rng.random(n) < min(params["common_name_share"] / share_with, 1.0))
     for g in ("M", "F"):
-        idx = np.flatnonzero(common & (gender == g))
-        name[idx] = np.array(COMMON_FULL_NAMES[g])[rng.integers(0, len(COMMON_FULL_NAMES[g]),
-                                                               len(idx))]
+        for s in pd.unique(sur[common & (gender == g)]):
+            pool = common_pool[g][common_pool[g].str[0] == s].to_numpy()
+            idx = np.flatnonzero(common & (gender == g) & (sur == s))
+            if len(pool):
+                name[idx] = pool[rng.integers(0, len(pool), len(idx))]
     common_names = set(COMMON_FULL_NAMES["M"]) | set(COMMON_FULL_NAMES["F"])
     common = np.isin(name, list(common_names))
 

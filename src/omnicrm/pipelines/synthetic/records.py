@@ -52,9 +52,13 @@ def _traditional(names: pd.Series) -> pd.Series:
     return names.map(table)
 
 
-def noisy_names(names: pd.Series, genders: np.ndarray, kinds: np.ndarray, rng) -> pd.Series:
+def noisy_names(names: pd.Series, genders: np.ndarray, kinds: np.ndarray, rng
+                ) -> tuple[pd.Series, np.ndarray]:
     """Apply the per-record name noise ``kinds`` (none, homophone, traditional, typo,
-    missing)."""
+    missing). Returns the written names and the noise that really happened: a name with no
+    traditional form, no sound-alike character or a typo that drew the same character is
+    written as it is and labelled 'none', so the truth never promises a hard case that
+    is not there."""
     out = names.astype(object).copy()
     for i in np.flatnonzero(kinds == "homophone"):
         out.iat[i] = _homophone(out.iat[i], rng)
@@ -64,7 +68,9 @@ def noisy_names(names: pd.Series, genders: np.ndarray, kinds: np.ndarray, rng) -
     if trad.any():
         out[trad] = _traditional(out[trad]).to_numpy()
     out[kinds == "missing"] = None
-    return out
+    unchanged = np.isin(kinds, ["homophone", "typo", "traditional"]) \
+        & (out.to_numpy() == names.to_numpy())
+    return out, np.where(unchanged, "none", kinds)
 
 
 def pinyin_names(names: pd.Series, kinds: np.ndarray) -> pd.Series:
@@ -182,6 +188,10 @@ def membership(persons: pd.DataFrame, params: dict, end: pd.Timestamp) -> pd.Dat
     first_seen = pd.to_datetime(persons["first_seen"]).to_numpy()[recs["p"].to_numpy()]
     lag = rng.exponential(90, len(recs)) * (rng.random(len(recs)) < 0.6)
     lag = np.where(recs["duplicate_registration"], lag + rng.exponential(200, len(recs)), lag)
+    # the person met the brand by registering somewhere: their earliest card is from that day
+    first_lag = pd.Series(np.where(recs["duplicate_registration"], np.inf, lag)) \
+        .groupby(recs["p"].to_numpy()).transform("min").to_numpy()
+    lag = np.maximum(lag - np.where(np.isfinite(first_lag), first_lag, 0.0), 0.0)
     reg = first_seen + (lag * DAY_NS).astype("timedelta64[ns]")
     reg = np.minimum(reg, np.datetime64(end, "ns"))
     recs["registered_at"] = pd.Series(reg + (rng.integers(9 * 3600, 22 * 3600, len(recs))
@@ -225,6 +235,7 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
         id_kind = np.full(m, "missing")
         addr_kind = np.full(m, "missing")
         if ch == "pos":
+            written_name, name_kind = noisy_names(sub["name"], g, name_kind, rng)
             id_kind = _pick(rng, noise["id_number"], m)
             addr_kind = _pick(rng, noise["address"]["pos"], m)
             bday = sub["birth_date"].where(rng.random(m) < noise["birthday_present"]["pos"])
@@ -237,7 +248,7 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
                 "record_id": ids,
                 "member_card_no": np.char.add("8800", np.char.zfill(
                     unique_ints(rng, 10**9, m).astype(str), 9)),
-                "name": noisy_names(sub["name"], g, name_kind, rng),
+                "name": written_name,
                 "mobile": written_mobiles(mob_src, mob_kind, rng),
                 "id_number": written_ids(sub["id_number"].to_numpy(), id_kind, rng),
                 "gender": np.where(rng.random(m) < 0.95, g, None),
@@ -258,6 +269,7 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
                 ~other, pd.Series(np.char.add("创业路", rng.integers(1, 300, m).astype(str)))
                 + "号办公楼")
             abbreviated = addr_kind == "abbreviated"
+            written_name, name_kind = noisy_names(sub["name"], g, name_kind, rng)
             py = pinyin_of(sub["name"])
             df = pd.DataFrame({
                 "record_id": ids,
@@ -266,7 +278,7 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
                                                    .astype(str)),
                                        (py["surname_py"] + py["given_py"]).to_numpy(dtype=str)
                                        + rng.integers(1, 999, m).astype(str)),
-                "receiver_name": noisy_names(sub["name"], g, name_kind, rng),
+                "receiver_name": written_name,
                 "receiver_mobile": written_mobiles(mob_src, mob_kind, rng),
                 "receiver_province": prov.where(~abbreviated, prov.map(short_name)),
                 "receiver_city": city.where(~abbreviated, city.map(short_name)),
@@ -276,7 +288,8 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
             })
         elif ch == "wechat":
             real = name_kind != "nickname"
-            nick = noisy_names(sub["name"], g, np.where(real, name_kind, "none"), rng)
+            nick, real_kind = noisy_names(sub["name"], g, np.where(real, name_kind, "none"), rng)
+            name_kind = np.where(real, real_kind, name_kind)
             nick[~real] = NICKNAMES[rng.integers(0, len(NICKNAMES), (~real).sum())]
             py = pinyin_of(sub["name"])
             pyn = name_kind == "pinyin"
@@ -308,7 +321,8 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
             latin = np.isin(name_kind, ["pinyin", "pinyin_reversed", "pinyin_upper",
                                         "pinyin_joined"])
             hanzi_kind = np.where(latin | (name_kind == "english"), "none", name_kind)
-            name = noisy_names(sub["name"], g, hanzi_kind, rng)
+            name, hanzi_kind = noisy_names(sub["name"], g, hanzi_kind, rng)
+            name_kind = np.where(latin | (name_kind == "english"), name_kind, hanzi_kind)
             name[latin] = pinyin_names(sub["name"], name_kind)[latin].to_numpy()
             eng = name_kind == "english"
             if eng.any():

@@ -1,0 +1,21 @@
+"""Every benchmark of the table, in the order its rows are printed.
+
+Each name ``x`` is a module ``benchmarks/bench_x.py`` exposing ``run(opts) -> list[Row]``
+(see :class:`benchmarks.common.Options`). To add a row: write the module, add its name here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+BENCHMARKS: list[str] = [
+    "generator",  # synthetic world: vectorised Kedro pipeline vs a per-row Faker loop
+]
+
+
+def load(name: str) -> Callable:
+    """The ``run`` function of benchmark ``name``."""
+    if name not in BENCHMARKS:
+        raise KeyError(f"unknown benchmark '{name}'; known: {', '.join(BENCHMARKS)}")
+    return importlib.import_module(f"benchmarks.bench_{name}").run
