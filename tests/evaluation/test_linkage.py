@@ -159,7 +159,7 @@ def test_truth_as_prediction_scores_one_on_every_case(world):
     table = hard_case_scores(truth_labels(world), world["truth_records"],
                              world["truth_persons"])
     assert list(table.index) == list(HARD_CASES)
-    assert (table[["precision", "recall", "f1"]] == 1.0).all().all()
+    assert (table[["precision", "recall", "f1", "bcubed_f1"]] == 1.0).all().all()
     assert (table["household_false_merges"] == 0).all()
     assert (table["same_name_false_merges"] == 0).all()
     assert (table["true_pairs"] == table["predicted_pairs"]).all()
@@ -181,6 +181,10 @@ def test_merging_every_household_is_caught_on_shared_mobiles(world):
     overall = table.loc["overall"]
     assert overall["household_false_merges"] == overall["predicted_pairs"] - overall["tp_pairs"]
     assert fam["precision"] < overall["precision"]  # shared-mobile households are families
+    assert fam["bcubed_precision"] < 1.0 and fam["bcubed_recall"] == 1.0
+    whole = bcubed_scores(pred, truth_labels(world))
+    assert overall["bcubed_precision"] == pytest.approx(whole["precision"])
+    assert overall["bcubed_f1"] == pytest.approx(whole["f1"])
 
 
 def test_hard_case_counts_match_pair_enumeration_on_a_sample(world):
@@ -216,6 +220,13 @@ def test_hard_case_counts_match_pair_enumeration_on_a_sample(world):
             n["hh"] += linked and not same and hh[i] == hh[j]
             n["name"] += linked and not same and name[i] == name[j]
         row = table.loc[case]
+        in_case = np.flatnonzero(mask)
+        bp = np.mean([((p == p[i]) & (person == person[i])).sum() / (p == p[i]).sum()
+                      for i in in_case])
+        br = np.mean([((p == p[i]) & (person == person[i])).sum() / (person == person[i]).sum()
+                      for i in in_case])
+        assert row["bcubed_precision"] == pytest.approx(bp), case
+        assert row["bcubed_recall"] == pytest.approx(br), case
         assert (row["tp_pairs"], row["predicted_pairs"], row["true_pairs"],
                 row["household_false_merges"], row["same_name_false_merges"]) == (
             n["tp"], n["pred"], n["true"], n["hh"], n["name"]), case

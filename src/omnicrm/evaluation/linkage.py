@@ -160,7 +160,8 @@ def hard_case_scores(pred: pd.Series, truth_records: pd.DataFrame,
     the case (pairs(all) - pairs(among records outside the case)). Two false-merge counts, over
     the same pairs: ``household_false_merges`` (linked records of different persons of one
     household) and ``same_name_false_merges`` (linked records of different persons with the
-    same true name). Precision, recall and F1 are NaN for a case with no records.
+    same true name). ``bcubed_*``: B-cubed scores averaged over the records of the case.
+    Precision, recall and F1 are NaN for a case with no records.
     """
     tr = truth_records.reset_index(drop=True)
     if not tr["record_id"].is_unique:
@@ -187,16 +188,26 @@ def hard_case_scores(pred: pd.Series, truth_records: pd.DataFrame,
                 "name_false": _pairs(_group_sizes(cells["name"][keep])) - tp}
 
     everything = counts(np.ones(len(p), dtype=bool))
+    # B-cubed of each record, averaged over the records of a case
+    n_cell = np.bincount(cells["tp"])[cells["tp"]]
+    record_precision = n_cell / np.bincount(p)[p]
+    record_recall = n_cell / np.bincount(t)[t]
     rows = []
     for case, mask in hard_case_masks(tr, truth_persons).items():
         outside = counts(~mask)
         c = {k: everything[k] - outside[k] for k in everything}
         precision, recall, f1 = _prf(c["tp"], c["predicted"], c["true"])
-        if not mask.any():
-            precision = recall = f1 = float("nan")
+        if mask.any():
+            b_precision = float(record_precision[mask].mean())
+            b_recall = float(record_recall[mask].mean())
+            b_f1 = 2 * b_precision * b_recall / (b_precision + b_recall)
+        else:
+            precision = recall = f1 = b_precision = b_recall = b_f1 = float("nan")
         rows.append({"case": case, "records": int(mask.sum()), "true_pairs": c["true"],
                      "recall": recall, "predicted_pairs": c["predicted"],
                      "precision": precision, "f1": f1, "tp_pairs": c["tp"],
                      "household_false_merges": c["household_false"],
-                     "same_name_false_merges": c["name_false"]})
+                     "same_name_false_merges": c["name_false"],
+                     "bcubed_precision": b_precision, "bcubed_recall": b_recall,
+                     "bcubed_f1": b_f1})
     return pd.DataFrame(rows).set_index("case")
