@@ -1,0 +1,25 @@
+"""Wiring of the segments pipeline (``kedro run --pipeline segments``)."""
+
+from kedro.pipeline import Node, Pipeline
+
+from . import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(nodes.fit_value_tiers, ["person_features", "params:segments"],
+                 ["value_tier_model", "segment_metrics"], name="fit_value_tiers"),
+            Node(nodes.assign_segments,
+                 ["person_features", "value_tier_model", "params:segments"],
+                 "customer_segments", name="assign_segments"),
+            Node(nodes.profile_value_tiers,
+                 ["person_features", "customer_segments", "params:segments"],
+                 "value_tier_profile", name="profile_value_tiers"),
+            Node(nodes.plot_tier_profiles, "value_tier_profile", "value_tier_profile_plot",
+                 name="plot_tier_profiles"),
+            Node(nodes.plot_segment_map, ["person_features", "customer_segments"],
+                 "segment_map_plot", name="plot_segment_map"),
+        ],
+        tags="segments",
+    )

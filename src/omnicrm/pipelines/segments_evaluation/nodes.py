@@ -1,0 +1,79 @@
+"""How good the segments are, measured on the synthetic truth."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import cross_val_predict
+
+from omnicrm.features.value_tiers import buying_power
+
+log = logging.getLogger(__name__)
+
+
+def plain_kmeans_tiers(features: pd.DataFrame, k: int, seed: int = 0) -> np.ndarray:
+    """The baseline: k-means on the raw, unscaled RFM/AOV columns (what one gets without
+    thinking about scale)."""
+    raw = features[["monetary", "frequency", "avg_order_value", "recency_days"]].fillna(0.0)
+    return KMeans(k, n_init=10, random_state=seed).fit_predict(raw.to_numpy(float))
+
+
+def supervised_ceiling(features: pd.DataFrame, tiers: np.ndarray, seed: int = 0) -> float:
+    """ARI a model that was *told* the latent tiers reaches from the same observables
+    (5-fold cross-validated LDA): how much of the tier the data reveals at all."""
+    x = buying_power(features).to_numpy(float)
+    pred = cross_val_predict(LinearDiscriminantAnalysis(), x, tiers, cv=5)
+    return float(adjusted_rand_score(tiers, pred))
+
+
+def evaluate_segments(person_features: pd.DataFrame, customer_segments: pd.DataFrame,
+                      truth_persons: pd.DataFrame, params: dict) -> tuple[dict, dict]:
+    truth = truth_persons.set_index("person_id")
+    f = person_features.merge(customer_segments.drop(columns="cutoff_date"), on="person_id").set_index("person_id")
+    t = truth.loc[f.index]
+    buyer = (f["frequency"] > 0).to_numpy()
+    latent = t["value_tier"].to_numpy()
+    tiers = f["value_tier"].to_numpy()
+    k = params["n_tiers"]
+    plain = plain_kmeans_tiers(f[buyer], k, params.get("seed", 0))
+    cutoff = pd.Timestamp(f["cutoff_date"].iloc[0])
+    churned = (pd.to_datetime(t["dropout_date"]) < cutoff).to_numpy()
+    predicted_churned = f["lifecycle_stage"].isin(["dormant", "lost"]).to_numpy()
+    rfm_churned = f["rfm_state"].isin(["at_risk", "lapsed"]).to_numpy()
+    has_cat = f["preferred_category"].notna().to_numpy()
+    trend = f["tag_trend_chaser"].to_numpy(bool)
+    true_trend = t["trend_chaser"].to_numpy(bool)
+    result = {
+        "value_tier_ari_buyers": float(adjusted_rand_score(latent[buyer], tiers[buyer])),
+        "value_tier_ari_all": float(adjusted_rand_score(latent, tiers)),
+        "plain_kmeans_ari_buyers": float(adjusted_rand_score(latent[buyer], plain)),
+        "supervised_ceiling_ari_buyers": supervised_ceiling(f[buyer], latent[buyer]),
+        "value_tier_spearman_buyers": float(pd.Series(tiers[buyer]).corr(
+            pd.Series(latent[buyer]), method="spearman")),
+        "adjacent_tier_accuracy_buyers": float(np.mean(np.abs(tiers[buyer] - latent[buyer])
+                                                       <= 1)),
+        "lifecycle_churn_accuracy_buyers": float(np.mean(predicted_churned[buyer]
+                                                         == churned[buyer])),
+        "rfm_churn_accuracy_buyers": float(np.mean(rfm_churned[buyer] == churned[buyer])),
+        "price_sensitive_score_corr": float(pd.Series(f["price_sensitive_score"].to_numpy()[buyer])
+                                            .corr(pd.Series(t["price_sensitivity"]
+                                                            .to_numpy()[buyer]))),
+        "trend_chaser_precision": float(true_trend[trend].mean()) if trend.any() else 0.0,
+        "trend_chaser_base_rate": float(true_trend[buyer].mean()),
+        "preferred_category_accuracy": float(np.mean(
+            f["preferred_category"].to_numpy()[has_cat]
+            == t["favourite_category"].to_numpy()[has_cat])),
+        "preferred_colour_accuracy": float(np.mean(
+            f["preferred_colour"].to_numpy()[has_cat]
+            == t["favourite_colour"].to_numpy()[has_cat])),
+        "buyers": int(buyer.sum()),
+        "persons": int(len(f)),
+    }
+    log.info("segments vs truth: %s", {k: round(v, 3) for k, v in result.items()})
+    metrics = {f"segments_eval.{k}": {"value": float(v), "step": 0} for k, v in result.items()}
+    return result, metrics
