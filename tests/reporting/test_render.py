@@ -1,0 +1,164 @@
+"""End to end: the scheduled report run on a project copy (papermill + nbconvert), its
+idempotency, index, MLflow tracking, error exits, the absence of personal data, and the page as
+a person sees it in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omnicrm.reporting import present
+from omnicrm.reporting.render import read_state, run_reports
+from tests.conftest import make_project_copy
+from tests.reporting.conftest import write_world
+
+
+@pytest.fixture(scope="module")
+def scheduled(report_project: Path) -> dict:
+    """Four scheduled runs: as of 2026-02-05 (C001, C002 have ended), the same again, the same
+    with an explicit --since that covers both, and as of 2026-03-20 (C003 has ended too)."""
+    first = run_reports(report_project, as_of="2026-02-05")
+    same = run_reports(report_project, as_of="2026-02-05")
+    again = run_reports(report_project, as_of="2026-02-05", since="2025-01-01")
+    later = run_reports(report_project, as_of="2026-03-20")
+    return {"project": report_project, "first": first, "same": same, "again": again,
+            "later": later}
+
+
+def test_scheduled_runs_render_each_ended_campaign_once(scheduled):
+    first, again, later = scheduled["first"], scheduled["again"], scheduled["later"]
+    assert first.rendered == ["C001", "C002"] and not first.failed
+    assert "C008" in first.not_ended
+    same = scheduled["same"]
+    assert same.since == "2026-02-05" and same.rendered == [] and same.skipped == []
+    assert again.rendered == [] and again.skipped == ["C001", "C002"]
+    assert same.mlflow_run_id is None and again.mlflow_run_id is None  # nothing new to log
+    assert later.since == "2026-02-05" and later.rendered == ["C003"]
+    reports = scheduled["project"] / "reports"
+    assert sorted(p.name for p in reports.glob("*.html")) == ["C001.html", "C002.html",
+                                                              "C003.html", "index.html"]
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    for cid in ("C001", "C002", "C003"):
+        assert index.count(f'href="{cid}.html"') == 1
+    state = read_state(reports)
+    assert state["last_as_of"] == "2026-03-20" and set(state["reports"]) == {"C001", "C002",
+                                                                            "C003"}
+
+
+def test_one_report_renders_within_a_minute(scheduled):
+    assert max(scheduled["first"].seconds.values()) <= 60, scheduled["first"].seconds
+
+
+def test_each_run_is_tracked_in_mlflow_with_the_reports(scheduled):
+    from mlflow.tracking import MlflowClient
+
+    project = scheduled["project"]
+    client = MlflowClient(tracking_uri=f"sqlite:///{project}/mlruns/mlflow.db")
+    exp = client.get_experiment_by_name("omnicrm")
+    runs = client.search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"])
+    assert [r.info.run_id for r in runs] == [scheduled["first"].mlflow_run_id,
+                                             scheduled["later"].mlflow_run_id]
+    run = runs[0]
+    arts = sorted(a.path for a in client.list_artifacts(run.info.run_id, "reports"))
+    assert arts == ["reports/C001.html", "reports/C002.html", "reports/index.html"]
+    headline = read_state(project / "reports")["reports"]["C001"]["headline"]
+    assert run.data.metrics["C001.conversion_lift"] == pytest.approx(headline["conversion_lift"])
+    assert run.data.params["reporting.confidence"] == "0.95"
+    assert run.data.tags["kedro_pipeline"] == "reporting"
+
+
+def test_report_pages_carry_the_figures_and_no_code(scheduled):
+    project = scheduled["project"]
+    page = (project / "reports" / "C001.html").read_text(encoding="utf-8")
+    h = read_state(project / "reports")["reports"]["C001"]["headline"]
+    for text in ("Conversion lift", present.pp(h["conversion_lift"], 2), "Incremental revenue",
+                 "ROI on margin", "Results per segment", "Audience packs", "amplify",
+                 "Conversion over time"):
+        assert text in page, text
+    assert "analyse_campaign(campaign_id" not in page          # code cells are not shown
+    assert '"output_type": "error"' not in page and "Traceback" not in page
+    assert "<script src=" not in page                          # self-contained, no CDN
+    assert page.count("data:image/png;base64") >= 3            # the charts are embedded
+
+
+def test_reports_hold_no_personal_data(scheduled, world):
+    persons = world["truth_persons"]
+    needles = set()
+    for col in ("name", "mobile", "id_number", "email", "street_address"):
+        needles |= {str(v) for v in persons[col].dropna() if len(str(v)) >= 2}
+    for ch, cols in {"pos": ["name", "mobile", "id_number", "address"],
+                     "tmall": ["receiver_name", "receiver_mobile", "receiver_address"],
+                     "web": ["name", "email", "mobile"], "wechat": ["mobile"]}.items():
+        for col in cols:
+            needles |= {str(v) for v in world[f"{ch}_members"][col].dropna() if len(str(v)) >= 4}
+    reports = scheduled["project"] / "reports"
+    for page in reports.iterdir():
+        text = page.read_text(encoding="utf-8")
+        # a two-character name could occur inside other text only as hanzi: the pages have none
+        hanzi = set(re.findall(r"[\u4e00-\u9fff]+", text))
+        leaks = [n for n in needles if (n in hanzi if re.fullmatch(r"[\u4e00-\u9fff]+", n)
+                                        else n in text)]
+        assert not leaks, f"{page.name}: {leaks[:5]}"
+
+
+def _broken_project(tmp_path: Path, world: dict, cid: str, how: str) -> Path:
+    dest = make_project_copy(tmp_path / how)
+    members = world["campaign_members"]
+    if how == "no_control":
+        members = members.assign(group=np.where(members["campaign_id"] == cid, "treatment",
+                                                members["group"]))
+    else:
+        members = members[members["campaign_id"] != cid]
+    return write_world({**world, "campaign_members": members}, dest)
+
+
+@pytest.mark.parametrize("how,message", [("no_control", "C002: no control group"),
+                                         ("no_members", "C002: no data")])
+def test_cli_exits_non_zero_with_a_clear_message(tmp_path, world, how, message):
+    from click.testing import CliRunner
+
+    from omnicrm.reporting.cli import reports
+
+    project = _broken_project(tmp_path, world, "C002", how)
+    result = CliRunner().invoke(reports, ["--project", str(project), "--campaign", "C002",
+                                          "--no-mlflow"])
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "could not be reported" in result.output
+    state = json.loads((project / "reports" / ".rendered.json").read_text(encoding="utf-8"))
+    assert "C002" in state["failed"] and "C002" not in state["reports"]
+    bad = CliRunner().invoke(reports, ["--project", str(project), "--since", "yesterday-ish"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+def test_report_as_a_person_sees_it_in_headless_chromium(scheduled, tmp_path):
+    project = scheduled["project"]
+    page = project / "reports" / "C001.html"
+    shot = tmp_path / "C001.png"
+    flags = [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
+             "--enable-logging=stderr", "--v=0"]
+    subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1280,4000",
+                    page.as_uri()], capture_output=True, text=True, timeout=120, check=True)
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 100_000  # a page, not a blank
+    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True,
+                         text=True, timeout=120, check=True)
+    errors = [line for line in dom.stderr.splitlines()
+              if "CONSOLE" in line or "Uncaught" in line]
+    assert not errors, errors
+    h = read_state(project / "reports")["reports"]["C001"]["headline"]
+    for text in ("Conversion lift", present.pp(h["conversion_lift"], 2),
+                 present.money(h["incremental_revenue"], sign=True), "ROI on margin"):
+        assert text in dom.stdout, text
+    index = subprocess.run([*flags, "--dump-dom", (project / "reports" / "index.html").as_uri()],
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert 'href="C001.html"' in index.stdout
