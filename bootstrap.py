@@ -73,6 +73,7 @@ def main(argv: list[str]) -> None:
     if cmd == "run":
         sh(BIN / "kedro", "run", "--pipeline", "synthetic")
         sh(BIN / "kedro", "run", *rest)
+        sh(BIN / "kedro", "run", "--pipeline", "evaluation")
     elif cmd == "test":
         sh(PY, "-m", "pytest", *rest)
     elif cmd == "lab":

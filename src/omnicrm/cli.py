@@ -95,6 +95,11 @@ def ui(port: int) -> None:
                                                                        "file")])
 
 
+from omnicrm.identity.cli import link  # noqa: E402
+
+cli.add_command(link)
+
+
 def main() -> None:
     cli(prog_name="omnicrm")
 

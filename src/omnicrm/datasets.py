@@ -39,7 +39,7 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     Saving always writes Parquet, atomically.
     """
 
-    def __init__(self, filepath: str, contract: str | None = None,
+    def __init__(self, filepath: str, contract: str | None = None, optional: bool = False,
                  metadata: dict[str, Any] | None = None) -> None:
         path = Path(filepath)
         self._stem = path.with_suffix("") if path.suffix in (".parquet", ".csv") else path
@@ -47,6 +47,7 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             raise DatasetError(f"unknown contract '{contract}' for {filepath}; known: "
                                f"{sorted(ALL_CONTRACTS)}")
         self._contract = contract
+        self._optional = optional  # a missing file loads as an empty table (first run)
         self.metadata = metadata
 
     @property
@@ -67,6 +68,8 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         )
 
     def load(self) -> pd.DataFrame:
+        if self._optional and not self._exists():
+            return pd.DataFrame()
         src = self._source()
         try:
             if src.suffix == ".csv":

@@ -98,3 +98,24 @@ def pinyin_parts(name: str) -> tuple[str, str]:
     sur = "".join(lazy_pinyin(surname, style=Style.NORMAL)).capitalize()
     giv = "".join(lazy_pinyin(given, style=Style.NORMAL)).capitalize()
     return sur, giv
+
+
+@lru_cache(maxsize=1)
+def _gendered_chars() -> tuple[frozenset, frozenset]:
+    male, female = set(GIVEN_CHARS["M"]), set(GIVEN_CHARS["F"])
+    for g, names in COMMON_FULL_NAMES.items():
+        for n in names:
+            (male if g == "M" else female).update(split_name(n)[1])
+    return frozenset(male - female), frozenset(female - male)
+
+
+def gender_from_given_name(given: str | None) -> str | None:
+    """'M' or 'F' when the given-name characters lean clearly one way (强, 军 vs 芳, 娟),
+    else None. Chinese given names are strongly gendered; this fills the gender of channels
+    that do not record one (Tmall receivers, web accounts) so a husband's card and his wife's
+    WeChat on the family mobile do not look alike."""
+    if not isinstance(given, str) or not given:
+        return None
+    male, female = _gendered_chars()
+    score = sum((c in male) - (c in female) for c in given)
+    return "M" if score > 0 else "F" if score < 0 else None

@@ -1,0 +1,114 @@
+"""``omnicrm link``: OneID on anyone's member files, given which column plays which role."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import click
+import pandas as pd
+import yaml
+
+from .link import link_records
+from .stable_ids import assign_person_ids
+from .standardise import ROLES, RoleMappingError, standardise_records
+
+log = logging.getLogger(__name__)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise click.BadParameter(f"no such file: {path}", param_hint="FILES")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix.lower() in (".csv", ".txt"):
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                               encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path} is not UTF-8 text ({exc}); re-export it as UTF-8 "
+                                   "(GBK exports: iconv -f GBK -t UTF-8)") from exc
+    raise click.BadParameter(f"{path}: only .csv and .parquet files can be linked",
+                             param_hint="FILES")
+
+
+def roles_for(mapping: dict, stem: str) -> dict[str, str]:
+    """A flat {role: column} mapping applies to every file; {file_stem: {role: column}}
+    maps each file on its own."""
+    if mapping and all(isinstance(v, dict) for v in mapping.values()):
+        if stem not in mapping:
+            raise click.ClickException(f"the roles file has no mapping for '{stem}' "
+                                       f"(it maps: {sorted(mapping)})")
+        return mapping[stem]
+    return mapping
+
+
+@click.command("link")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--roles", "roles_file", required=True, type=click.Path(path_type=Path),
+              help="YAML/JSON: {role: column} for all files, or {file_stem: {role: column}}. "
+                   f"Roles: {', '.join(ROLES)}.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="Where to write record -> cluster (.parquet or .csv).")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.9, show_default=True,
+              help="Match probability at which two records may be linked.")
+@click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A previous output: its cluster ids are kept for the same people.")
+def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: float,
+         previous: Path | None) -> None:
+    """Link the records of one or more CSV/Parquet FILES into persons.
+
+    Writes source, record_id, cluster_id and match_confidence. Record ids must be unique
+    within a file; across files they are made unique by the file name."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not roles_file.exists():
+        raise click.BadParameter(f"no such file: {roles_file}", param_hint="--roles")
+    mapping = yaml.safe_load(roles_file.read_text(encoding="utf-8")) or {}
+    if not isinstance(mapping, dict):
+        raise click.ClickException(f"{roles_file}: expected a mapping of roles to columns")
+    parts = []
+    for path in files:
+        df = read_table(path)
+        if df.empty:
+            raise click.ClickException(f"{path} has no rows")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                std, dq = standardise_records(df, roles_for(mapping, path.stem), path.stem)
+            except RoleMappingError as exc:
+                raise click.ClickException(str(exc)) from exc
+        for w in caught:
+            click.echo(f"warning: {w.message}", err=True)
+        if std["record_id"].duplicated().any():
+            raise click.ClickException(f"{path}: record ids are not unique, e.g. "
+                                       f"{std.loc[std['record_id'].duplicated(), 'record_id'].head(3).tolist()}")
+        std["original_id"] = std["record_id"]
+        std["record_id"] = path.stem + ":" + std["record_id"]
+        parts.append(std)
+        click.echo(f"{path}: {len(std)} records; data quality:\n{dq.to_string(index=False)}",
+                   err=True)
+    std = pd.concat(parts, ignore_index=True)
+    click.echo(f"linking {len(std)} records ...", err=True)
+    result = link_records(std, {"match_threshold": threshold})
+    prev = None
+    if previous is not None:
+        p = read_table(previous)
+        prev = pd.DataFrame({"record_id": p["source"] + ":" + p["record_id"].astype(str),
+                             "person_id": p["cluster_id"]})
+    index, _ = assign_person_ids(result.clusters, prev, pd.Timestamp.now().floor("s"))
+    out = index.merge(std[["record_id", "source", "original_id"]], on="record_id")
+    out = out.rename(columns={"person_id": "cluster_id"}).drop(columns="record_id") \
+        .rename(columns={"original_id": "record_id"})
+    out = out[["source", "record_id", "cluster_id", "match_confidence"]]
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    if out_path.suffix.lower() == ".parquet":
+        out.to_parquet(tmp, index=False)
+    else:
+        out.to_csv(tmp, index=False)
+    tmp.replace(out_path)
+    summary = {"records": len(out), "clusters": int(out["cluster_id"].nunique()),
+               "linked_records": int(out["cluster_id"].duplicated(keep=False).sum())}
+    click.echo(json.dumps(summary))

@@ -1,0 +1,30 @@
+"""Wiring of the identity pipeline (``kedro run --pipeline identity``)."""
+
+from kedro.pipeline import Node, Pipeline
+
+from . import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(nodes.link_persons,
+                 ["standardised_members", "person_index_previous", "person_lineage_previous",
+                  "params:identity"],
+                 ["person_index", "person_lineage", "oneid_model", "oneid_match_weights_chart",
+                  "oneid_waterfall_chart", "oneid_metrics"],
+                 name="link_persons"),
+            Node(nodes.registration_times,
+                 ["pos_members", "tmall_members", "wechat_members", "web_members"],
+                 "member_registrations", name="registration_times"),
+            Node(nodes.build_golden_records,
+                 ["person_index", "standardised_members", "member_registrations"],
+                 "golden_records", name="golden_records"),
+            Node(nodes.build_customer_360, ["person_index", "orders", "events"],
+                 "customer_360", name="customer_360"),
+            Node(nodes.evaluate_linkage, ["person_index", "truth_records", "truth_persons"],
+                 ["oneid_scores", "oneid_truth_metrics"], name="evaluate_linkage",
+                 tags="evaluation"),
+        ],
+        tags="identity",
+    )

@@ -1,0 +1,172 @@
+"""OneID on the synthetic world: quality against the truth, stable ids, incremental mode,
+bad input, and the `omnicrm link` command on anyone's files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from omnicrm.evaluation.linkage import hard_case_scores, pairwise_scores
+from omnicrm.identity.api import link_incremental, person_index_from, standardise_tables
+from omnicrm.identity.link import link_records
+from omnicrm.identity.standardise import standardise_records
+
+CHANNELS = ("pos", "tmall", "wechat", "web")
+
+
+@pytest.fixture(scope="module")
+def linked(world):
+    std, dq = standardise_tables({c: world[f"{c}_members"] for c in CHANNELS})
+    result = link_records(std)
+    index, lineage = person_index_from(result, std, None)
+    return std, dq, result, index, lineage
+
+
+@pytest.fixture(scope="module")
+def scores(linked, world):
+    index = linked[3]
+    return hard_case_scores(index.set_index("record_id")["person_id"], world["truth_records"],
+                            world["truth_persons"])
+
+
+def test_every_record_gets_one_person_with_a_confidence(linked, world):
+    index = linked[3]
+    assert len(index) == len(world["truth_records"])
+    assert index["record_id"].is_unique
+    assert index["person_id"].str.fullmatch(r"P\d{9}").all()
+    assert index["match_confidence"].between(0, 1).all()
+
+
+def test_linkage_is_precise_and_finds_most_links(scores):
+    overall = scores.loc["overall"]
+    # measured on this world (seed 7): precision 0.97, recall 0.76, F1 0.85; about a fifth
+    # of the true pairs share no identifier at all (nickname-only WeChat followers)
+    assert overall["precision"] >= 0.95
+    assert overall["recall"] >= 0.70
+    assert overall["f1"] >= 0.80
+
+
+def test_chinese_hard_cases_are_linked(scores):
+    for case in ("homophone", "traditional", "masked_mobile"):
+        assert scores.loc[case, "recall"] >= 0.6, (case, scores.loc[case].to_dict())
+        assert scores.loc[case, "precision"] >= 0.9, (case, scores.loc[case].to_dict())
+
+
+def test_family_mobiles_and_common_names_do_not_collapse_people(scores, linked, world):
+    fam = scores.loc["family_shared_mobile"]
+    # measured 0.83: a nameless WeChat follower on a family phone is the weak spot
+    assert fam["precision"] >= 0.8, fam.to_dict()
+    # persons sharing a family phone stay apart: few linked pairs across household members
+    assert scores.loc["overall", "household_false_merges"] <= 0.03 * scores.loc[
+        "overall", "predicted_pairs"]
+    same_name = scores.loc["overall", "same_name_false_merges"]
+    assert same_name <= 0.01 * scores.loc["overall", "predicted_pairs"]
+
+
+def test_masked_mobile_is_partial_evidence_never_a_full_number(linked):
+    std = linked[0]
+    masked = std[std["mobile_masked"]]
+    assert len(masked) > 100
+    assert masked["mobile"].isna().all()
+    assert masked["mobile_prefix"].str.fullmatch(r"1\d\d").all()
+    assert masked["mobile_suffix"].str.fullmatch(r"\d{4}").all()
+
+
+def test_rerun_on_unchanged_input_changes_no_person_id(linked):
+    std, _, _, index, _ = linked
+    again = link_records(std)
+    index2, lineage2 = person_index_from(again, std, index)
+    merged = index.merge(index2, on="record_id", suffixes=("", "_again"))
+    assert (merged["person_id"] == merged["person_id_again"]).all()
+    assert lineage2.empty
+
+
+def test_new_records_join_existing_ids_incrementally(linked, world):
+    std, _, result, _, _ = linked
+    rng = np.random.default_rng(3)
+    new = rng.random(len(std)) < 0.05
+    old_std, new_std = std[~new], std[new]
+    base = link_records(old_std)
+    index, _ = person_index_from(base, old_std, None)
+    updated, lineage = link_incremental(new_std, old_std, index, base.model)
+    assert len(updated) == len(std)
+    kept = updated.set_index("record_id")["person_id"].reindex(index["record_id"])
+    assert (kept.to_numpy() == index["person_id"].to_numpy()).all()  # no existing id moves
+    truth = world["truth_records"].set_index("record_id")["person_id"]
+    joined = updated[updated["record_id"].isin(new_std["record_id"])
+                     & updated["person_id"].isin(index["person_id"])]
+    assert len(joined) > 0.5 * new.sum()  # most new records belong to known people
+    # ... and they join the right person: the one the person's existing records have
+    majority = index.assign(true=truth.reindex(index["record_id"]).to_numpy()) \
+        .groupby("person_id")["true"].agg(lambda s: s.mode()[0])
+    right = majority.reindex(joined["person_id"]).to_numpy() \
+        == truth.reindex(joined["record_id"]).to_numpy()
+    assert right.mean() >= 0.97
+    assert set(lineage["event"]) <= {"new"}
+
+
+def _strangers(n: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({
+        "rid": [f"R{i}" for i in range(n)],
+        "name": (["", "   ", None, "???", "Ã¥Â¼Â\xa0ä¼Ÿ", "张"] * n)[:n],
+        "mobile": (["abc", "123", "+86 000-0000-0000", None, "1" * 30, "１３８"] * n)[:n],
+        "id_number": [f"{rng.integers(10**17, 10**18)}" for _ in range(n)],  # invalid checks
+        "email": [None] * n,
+        "city": [None] * n,
+    })
+
+
+def test_bad_input_never_crashes_and_never_merges_strangers():
+    df = _strangers()
+    std, dq = standardise_records(df, {"record_id": "rid", "full_name": "name",
+                                       "mobile": "mobile", "id_number": "id_number",
+                                       "email": "email", "city": "city"}, "junk")
+    assert std["mobile"].isna().all()
+    assert std["id_number"].isna().all()  # invalid check digits are flagged, not used
+    assert std["id_raw"].notna().sum() >= 30  # ... but kept
+    quality = dq.set_index("field")
+    assert quality.loc["id_number", "invalid"] >= 30
+    assert quality.loc["mobile", "invalid"] >= 20
+    result = link_records(std)
+    assert result.clusters["cluster"].nunique() == len(df)
+
+
+def test_link_command_on_anyones_files(tmp_path, world):
+    pos = world["pos_members"].head(300)
+    web = world["web_members"].head(200)
+    pos.to_csv(tmp_path / "shop.csv", index=False)
+    web.to_parquet(tmp_path / "site.parquet", index=False)
+    roles = {"shop": {"record_id": "record_id", "full_name": "name", "mobile": "mobile",
+                      "id_number": "id_number", "birth_date": "birthday",
+                      "address": "address", "shoe_size": "x"},
+             "site": {"record_id": "record_id", "full_name": "name", "mobile": "mobile",
+                      "email": "email", "birth_date": "birthday"}}
+    (tmp_path / "roles.yml").write_text(json.dumps(roles))
+    from omnicrm.cli import cli
+
+    out = tmp_path / "clusters.csv"
+    res = CliRunner().invoke(cli, ["link", str(tmp_path / "shop.csv"),
+                                   str(tmp_path / "site.parquet"), "--roles",
+                                   str(tmp_path / "roles.yml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "ignoring unknown role(s) ['shoe_size']" in res.output
+    clusters = pd.read_csv(out, dtype=str)
+    assert len(clusters) == 500
+    assert set(clusters["source"]) == {"shop", "site"}
+    truth = world["truth_records"].set_index("record_id")["person_id"]
+    scores = pairwise_scores(clusters.set_index("record_id")["cluster_id"],
+                             truth.reindex(clusters["record_id"]))
+    assert scores["precision"] >= 0.9 and scores["tp_pairs"] >= 1
+
+    roles["site"]["email"] = "e_mail"
+    (tmp_path / "roles.yml").write_text(json.dumps(roles))
+    res = CliRunner().invoke(cli, ["link", str(tmp_path / "shop.csv"),
+                                   str(tmp_path / "site.parquet"), "--roles",
+                                   str(tmp_path / "roles.yml"), "--out", str(out)])
+    assert res.exit_code != 0
+    assert "email -> 'e_mail'" in res.output and "not in the table" in res.output
