@@ -11,10 +11,10 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(nodes.member_registrations,
                  ["pos_members", "tmall_members", "wechat_members", "web_members"],
-                 "member_registrations", name="member_registrations"),
+                 "feature_registrations", name="feature_registrations"),
             Node(nodes.build_person_features,
                  ["orders", "order_items", "products", "events", "campaign_members",
-                  "coupon_redemptions", "member_registrations", "person_index",
+                  "coupon_redemptions", "feature_registrations", "person_index",
                   "params:features", "params:feature_engine"],
                  "person_features", name="build_person_features"),
         ],

@@ -1,0 +1,57 @@
+"""End to end on a copy of the generated project: features -> segments -> evaluation through
+the Kedro catalog, with everything logged to MLflow."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import kedro_run
+
+
+@pytest.fixture(scope="module")
+def segmented(project: Path, tmp_path_factory) -> Path:
+    own = tmp_path_factory.mktemp("segments") / "project"
+    shutil.copytree(project, own, symlinks=True, ignore=shutil.ignore_patterns("mlruns"))
+    (own / "mlruns").mkdir()
+    # the identity pipeline's output, at perfect quality (the truth's record -> person map)
+    truth = pd.read_parquet(own / "data" / "00_truth" / "truth_records.parquet")
+    truth[["record_id", "channel", "person_id"]].assign(match_confidence=1.0).to_parquet(
+        own / "data" / "03_primary" / "person_index.parquet", index=False)
+    for pipeline in ("features", "segments", "segments_evaluation"):
+        kedro_run(own, pipeline, {"segments.bootstrap_rounds": 3})
+    return own
+
+
+def test_outputs_are_written(segmented: Path):
+    features = pd.read_parquet(segmented / "data/04_feature/person_features.parquet")
+    segments = pd.read_parquet(segmented / "data/07_model_output/customer_segments.parquet")
+    assert len(features) == len(segments) > 2500
+    assert set(segments["value_tier"]) == set(range(6))
+    profile = pd.read_csv(segmented / "data/08_reporting/value_tier_profile.csv")
+    assert profile["value_tier_name"].tolist()[-1] == "very high"
+    for plot in ("value_tier_profile.png", "segment_map.png"):
+        assert (segmented / "data/08_reporting" / plot).stat().st_size > 10_000
+
+
+def test_runs_log_params_metrics_plots_and_model(segmented: Path):
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{segmented / 'mlruns' / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["omnicrm"]).set_index("tags.mlflow.runName")
+    seg = runs.loc["segments"]
+    assert seg["params.segments.n_tiers"] == "6"
+    assert 0.2 < seg["metrics.segment_metrics.value_tiers.silhouette"] < 1
+    assert seg["metrics.segment_metrics.value_tiers.bootstrap_ari_mean"] > 0.6
+    client = mlflow.MlflowClient()
+    artifacts = {a.path for a in client.list_artifacts(seg["run_id"])}
+    assert {"value_tier_profile.png", "segment_map.png", "value_tier_profile.csv"} <= artifacts
+    model = mlflow.sklearn.load_model(f"runs:/{seg['run_id']}/value_tier_model")
+    features = pd.read_parquet(segmented / "data/04_feature/person_features.parquet")
+    segments = pd.read_parquet(segmented / "data/07_model_output/customer_segments.parquet")
+    assert (model.predict(features) == segments["value_tier"].to_numpy()).all()
+    ev = runs.loc["segments_evaluation"]
+    assert ev["metrics.segment_evaluation_metrics.segments_eval.value_tier_ari_buyers"] > 0.2
