@@ -157,7 +157,9 @@ def _rows(size: str, measured: dict[str, Measurement | None], scores: dict[str, 
                     "linked pairs of different persons of one shared-mobile household"))
     mo, mp = measured.get("ours"), measured.get("peer")
     peer_info = mp.info if mp else {}
-    timing = (f"peer: train {peer_info['train_s']:.0f} s, predict {peer_info['predict_s']:.0f} s"
+    timing = (f"peer: train {peer_info['train_s']:.0f} s (lambda {peer_info['lambda_s']:.0f}, "
+              f"u {peer_info['u_s']:.0f}, EM {peer_info['em_s']:.0f}), "
+              f"predict {peer_info['predict_s']:.0f} s"
               f" ({fmt_int(peer_info['pairs_at_threshold'])} pairs >= 0.9), cluster "
               f"{peer_info['cluster_s']:.0f} s" if peer_info else "")
     rows.append(Row(NAME, size, "wall time", mo and mo.seconds, mp and mp.seconds, PEER, "s",

@@ -11,12 +11,17 @@ predict at match probability 0.9 and connected components at the same threshold.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 
 import pandas as pd
 
 THRESHOLD = 0.9  # match probability for a link, in predict and in clustering
+# predict in chunks of this many records on the left: Splink materialises the blocked pairs,
+# and exact-name blocking on WeChat nicknames ('Sunny', '风清扬' ...) gives ~7M pairs at 100k
+# records but ~700M at 1M, too many to hold at once
+RECORDS_PER_PREDICT_CHUNK = 100_000
 COLUMNS = ["record_id", "channel", "name", "mobile", "email", "id_number", "birthday",
            "address"]
 
@@ -101,13 +106,22 @@ def link(members: pd.DataFrame, scratch: Path | None = None, seed: int = 42) -> 
     # lambda from rules a clerk would trust: same ID, same email, same name and mobile
     linker.training.estimate_probability_two_random_records_match(
         [block_on("id_number"), block_on("email"), block_on("name", "mobile")], recall=0.7)
+    timings["lambda_s"] = time.perf_counter() - t
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    timings["u_s"] = time.perf_counter() - t - timings["lambda_s"]
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("mobile"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("name"))
     timings["train_s"] = time.perf_counter() - t
+    timings["em_s"] = timings["train_s"] - timings["lambda_s"] - timings["u_s"]
+    facts["probability_two_random_records_match"] = float(
+        linker._settings_obj._probability_two_random_records_match)
 
     t = time.perf_counter()
-    predictions = linker.inference.predict(threshold_match_probability=THRESHOLD)
+    chunks = max(1, math.ceil(len(members) / RECORDS_PER_PREDICT_CHUNK))
+    facts["predict_chunks"] = chunks
+    predictions = linker.inference.predict(
+        threshold_match_probability=THRESHOLD,
+        **({"num_chunks_left": chunks, "num_chunks_right": 1} if chunks > 1 else {}))
     facts["pairs_at_threshold"] = int(
         con.execute(f"select count(*) from {predictions.physical_name}").fetchall()[0][0])
     timings["predict_s"] = time.perf_counter() - t
