@@ -42,7 +42,10 @@ def pp(x: float, digits: int = 1, sign: bool = True) -> str:
 def money(x: float, digits: int = 0, sign: bool = False) -> str:
     if x is None or not np.isfinite(x):
         return "n/a"
-    return f"¥{x:+,.{digits}f}" if sign else f"¥{x:,.{digits}f}"
+    text = f"¥{abs(x):,.{digits}f}"
+    if sign:
+        return ("+" if x >= 0 else "−") + text
+    return text if x >= 0 else "−" + text
 
 
 def num(x: float, digits: int = 2) -> str:
