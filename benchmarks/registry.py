@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 BENCHMARKS: list[str] = [
     "generator",  # synthetic world: vectorised Kedro pipeline vs a per-row Faker loop
+    "features", "segments",  # feature store on DuckDB vs pandas; value tiers vs plain k-means
     "reports",  # one campaign report: papermill + nbconvert render vs nbconvert --execute
     "identity",  # OneID linkage quality (F1 overall and on Chinese hard cases) vs plain Splink
 ]
