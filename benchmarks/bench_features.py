@@ -53,6 +53,9 @@ def prepare(scratch: Path, data: str, persons: int, copies: int, min_events: int
     del world
     con = duckdb.connect()
     con.execute("SET threads = 2")
+    con.execute("SET memory_limit = '4GB'")  # tiling spills rather than holding it all
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET temp_directory = '{scratch}'")
     counts = {}
     for target, n_copies in (("base", 1), ("full", copies)):
         out = Path(data) / target

@@ -55,3 +55,14 @@ def test_runs_log_params_metrics_plots_and_model(segmented: Path):
     assert (model.predict(features) == segments["value_tier"].to_numpy()).all()
     ev = runs.loc["segments_evaluation"]
     assert ev["metrics.segment_evaluation_metrics.segments_eval.value_tier_ari_buyers"] > 0.2
+
+
+def test_segments_notebook_reproduces_the_profile(segmented: Path, tmp_path: Path):
+    import papermill as pm
+
+    from tests.conftest import REPO
+
+    book = segmented / "notebooks" / "02_segments.ipynb"
+    shutil.copy(REPO / "notebooks" / "02_segments.ipynb", book)  # the current version
+    pm.execute_notebook(str(book), str(tmp_path / "out.ipynb"), cwd=str(book.parent),
+                        kernel_name="python3", progress_bar=False)
