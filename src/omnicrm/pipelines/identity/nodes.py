@@ -28,7 +28,7 @@ def link_persons(standardised_members: pd.DataFrame, person_index_previous: pd.D
         charts["match_weights"] = result.linker.visualisations.match_weights_chart() \
             .to_html(inline=True)
         sample = result.linker.inference.predict(threshold_match_probability=0.5) \
-            .as_record_dict(limit=20)
+            .as_pandas_dataframe().head(20).to_dict("records")
         charts["waterfall"] = result.linker.visualisations.waterfall_chart(
             sample, remove_sensitive_data=True).to_html(inline=True)
     persons = index["person_id"].nunique()
