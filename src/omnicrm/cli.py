@@ -96,8 +96,10 @@ def ui(port: int) -> None:
 
 
 from omnicrm.identity.cli import link  # noqa: E402
+from omnicrm.reporting.cli import reports  # noqa: E402
 
 cli.add_command(link)
+cli.add_command(reports)
 
 
 def main() -> None:
