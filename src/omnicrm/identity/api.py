@@ -13,29 +13,24 @@ from .standardise import standardise_records
 
 log = logging.getLogger(__name__)
 
-# Which column of each channel's member table plays which role (conf/base/parameters_cleansing
-# holds the same mapping for the pipelines).
-CHANNEL_ROLES: dict[str, dict[str, str]] = {
-    "pos": {"record_id": "record_id", "full_name": "name", "mobile": "mobile",
-            "id_number": "id_number", "gender": "gender", "birth_date": "birthday",
-            "address": "address"},
-    "tmall": {"record_id": "record_id", "full_name": "receiver_name",
-              "mobile": "receiver_mobile", "province": "receiver_province",
-              "city": "receiver_city", "district": "receiver_district",
-              "address_detail": "receiver_address"},
-    "wechat": {"record_id": "record_id", "nickname": "nickname", "gender": "gender",
-               "province": "province", "city": "city", "mobile": "mobile",
-               "unionid": "unionid"},
-    "web": {"record_id": "record_id", "full_name": "name", "email": "email",
-            "mobile": "mobile", "birth_date": "birthday"},
-}
+def channel_roles() -> dict[str, dict[str, str]]:
+    """Which column of each channel's member table plays which role: the ``cleansing.roles``
+    of conf/base/parameters_cleansing.yml, the same mapping the pipelines use."""
+    from pathlib import Path
+
+    import yaml
+
+    from omnicrm.settings import PROJECT_ROOT
+
+    path = Path(PROJECT_ROOT) / "conf" / "base" / "parameters_cleansing.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["cleansing"]["roles"]
 
 
 def standardise_tables(tables: dict[str, pd.DataFrame],
                        roles: dict[str, dict[str, str]] | None = None
                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One standardised table (``source`` = the table's name) and the data-quality counts."""
-    roles = roles or CHANNEL_ROLES
+    roles = roles or channel_roles()
     parts, quality = [], []
     for source, df in tables.items():
         if source not in roles:
@@ -62,7 +57,7 @@ def person_index_from(result: LinkResult, std: pd.DataFrame, previous: pd.DataFr
 
 def link_members(tables: dict[str, pd.DataFrame], params: dict | None = None,
                  previous: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Link the four channels' member tables (or any tables named in ``CHANNEL_ROLES``) into
+    """Link the four channels' member tables (or any tables named in ``channel_roles()``) into
     a person index: record_id, channel, person_id, match_confidence."""
     std, _ = standardise_tables(tables)
     result = link_records(std, params)
