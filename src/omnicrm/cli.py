@@ -97,9 +97,11 @@ def ui(port: int) -> None:
 
 from omnicrm.identity.cli import link  # noqa: E402
 from omnicrm.reporting.cli import reports  # noqa: E402
+from omnicrm.repurchase.cli import repurchase  # noqa: E402
 
 cli.add_command(link)
 cli.add_command(reports)
+cli.add_command(repurchase)
 
 
 def main() -> None:
