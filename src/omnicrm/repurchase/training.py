@@ -1,0 +1,165 @@
+"""Training sets at several cut-offs and the time-based fit: features at weekly cut-offs before
+the data's end, labels from the orders in [cutoff, cutoff + horizon), train on the earliest
+cut-offs, tune on the next, test on the last. Never a random split across time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from omnicrm.features import feature_columns, person_features
+
+from .model import RepurchaseModel, feature_matrix, fit_booster
+
+log = logging.getLogger(__name__)
+DAY = pd.Timedelta(days=1)
+
+
+def data_end(orders: pd.DataFrame) -> pd.Timestamp:
+    """The data's 'today': midnight after the last order (exclusive end of observed time)."""
+    return pd.Timestamp(orders["ordered_at"].max()).normalize() + DAY
+
+
+def cutoff_schedule(end: pd.Timestamp, n_cutoffs: int, step_days: int, horizon_days: int
+                    ) -> list[pd.Timestamp]:
+    """``n_cutoffs`` cut-offs ``step_days`` apart, oldest first, the last one ``horizon_days``
+    before ``end`` so every label window is fully observed."""
+    last = pd.Timestamp(end).normalize() - horizon_days * DAY
+    return [last - k * step_days * DAY for k in reversed(range(n_cutoffs))]
+
+
+def person_orders(orders: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataFrame:
+    """Orders with their OneID person: order_id, person_id, ordered_at."""
+    return (orders[["order_id", "record_id", "ordered_at"]]
+            .merge(person_index[["record_id", "person_id"]], on="record_id", how="inner")
+            [["order_id", "person_id", "ordered_at"]])
+
+
+def bought_in_window(purchases: pd.DataFrame, person_ids: pd.Series, start: pd.Timestamp,
+                     horizon_days: int) -> np.ndarray:
+    """1 where the person has a purchase (any row of ``purchases``: person_id, ordered_at) in
+    [start, start + horizon), else 0, aligned with ``person_ids``."""
+    t = purchases["ordered_at"]
+    inside = purchases.loc[(t >= start) & (t < start + horizon_days * DAY), "person_id"]
+    return person_ids.astype(str).isin(set(inside.astype(str))).to_numpy(dtype=np.int8)
+
+
+def features_at_cutoffs(tables: dict[str, Any], products: pd.DataFrame,
+                        cutoffs: list[pd.Timestamp], feature_params: dict | None = None,
+                        engine: str = "duckdb", engine_options: dict | None = None
+                        ) -> pd.DataFrame:
+    """``person_features`` at each cut-off, stacked (person_id, cutoff_date, features...)."""
+    parts = []
+    for cutoff in sorted(set(pd.Timestamp(c) for c in cutoffs)):
+        parts.append(person_features(tables, products, cutoff, feature_params, engine,
+                                     engine_options))
+    stacked = pd.concat(parts, ignore_index=True)
+    # share columns appear only for values seen before a cut-off: absent = 0
+    shares = [c for c in stacked.columns if "_share_" in c]
+    stacked[shares] = stacked[shares].fillna(0.0)
+    return stacked
+
+
+def model_feature_names(features: pd.DataFrame, exclude: list[str] | None = None) -> list[str]:
+    """The feature columns a model uses: every numeric column of ``person_features`` except
+    the keys and ``exclude`` (e.g. months_since_last_purchase duplicates recency_days)."""
+    exclude = set(exclude or [])
+    return [c for c in feature_columns(features) if c not in exclude]
+
+
+@dataclass
+class TimeSplit:
+    """Which cut-offs train, validate (Optuna) and test."""
+
+    train: list[pd.Timestamp]
+    valid: list[pd.Timestamp]
+    test: list[pd.Timestamp]
+
+    @classmethod
+    def from_cutoffs(cls, cutoffs: list[pd.Timestamp], n_valid: int, n_test: int) -> TimeSplit:
+        cutoffs = sorted(pd.Timestamp(c) for c in cutoffs)
+        if len(cutoffs) < n_valid + n_test + 1:
+            raise ValueError(f"need at least {n_valid + n_test + 1} cut-offs, got {len(cutoffs)}")
+        n_train = len(cutoffs) - n_valid - n_test
+        return cls(cutoffs[:n_train], cutoffs[n_train:n_train + n_valid],
+                   cutoffs[n_train + n_valid:])
+
+    def mask(self, frame: pd.DataFrame, part: str) -> np.ndarray:
+        return frame["cutoff_date"].isin(getattr(self, part)).to_numpy()
+
+
+# --------------------------------------------------------------------------- tuning
+
+def search_space(trial: optuna.Trial) -> dict[str, Any]:
+    """XGBoost hyper-parameters Optuna explores."""
+    return {
+        "max_depth": trial.suggest_int("max_depth", 2, 8),
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.3, log=True),
+        "min_child_weight": trial.suggest_float("min_child_weight", 1.0, 100.0, log=True),
+        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 30.0, log=True),
+        "reg_alpha": trial.suggest_float("reg_alpha", 1e-4, 10.0, log=True),
+        "gamma": trial.suggest_float("gamma", 1e-4, 5.0, log=True),
+        "max_bin": trial.suggest_categorical("max_bin", [64, 128, 256]),
+    }
+
+
+@dataclass
+class TuningResult:
+    params: dict
+    n_estimators: int
+    valid_auc: float
+    trials: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def tune(x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray,
+         feature_names: list[str], n_trials: int = 20, max_estimators: int = 400,
+         early_stopping_rounds: int = 30, n_jobs: int = 2, seed: int = 0,
+         callbacks: list | None = None, timeout_s: float | None = None) -> TuningResult:
+    """Optuna TPE over :func:`search_space`, each trial early-stopped on the validation
+    cut-offs and scored by validation AUC."""
+    from sklearn.metrics import roc_auc_score
+
+    import xgboost as xgb
+
+    dvalid = xgb.DMatrix(x_valid, feature_names=feature_names)
+
+    def objective(trial: optuna.Trial) -> float:
+        params = search_space(trial)
+        booster = fit_booster(x_train, y_train, params, max_estimators, feature_names,
+                              x_valid, y_valid, early_stopping_rounds, n_jobs, seed)
+        best = int(getattr(booster, "best_iteration", max_estimators - 1)) + 1
+        trial.set_user_attr("n_estimators", best)
+        p = booster.predict(dvalid, iteration_range=(0, best))
+        return float(roc_auc_score(y_valid, p))
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", study_name="repurchase",
+                                sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, n_trials=n_trials, callbacks=callbacks or [],
+                   timeout=timeout_s, gc_after_trial=False)
+    best = study.best_trial
+    return TuningResult(dict(best.params), int(best.user_attrs["n_estimators"]),
+                        float(best.value), study.trials_dataframe())
+
+
+def fit_final(frame: pd.DataFrame, label: str, feature_names: list[str], split: TimeSplit,
+              tuning: TuningResult, horizon_days: int, target: str, n_jobs: int = 2,
+              seed: int = 0) -> RepurchaseModel:
+    """Refit the tuned model on train + validation cut-offs (the test cut-offs stay unseen);
+    the early-stopped tree count grows with the extra data."""
+    fit_rows = split.mask(frame, "train") | split.mask(frame, "valid")
+    n_train = split.mask(frame, "train").sum()
+    n_estimators = max(10, int(round(tuning.n_estimators * fit_rows.sum() / max(n_train, 1))))
+    x = feature_matrix(frame.loc[fit_rows], feature_names)
+    booster = fit_booster(x, frame.loc[fit_rows, label].to_numpy(), tuning.params,
+                          n_estimators, feature_names, n_jobs=n_jobs, seed=seed)
+    return RepurchaseModel(booster=booster, feature_names=list(feature_names),
+                           horizon_days=horizon_days, target=target,
+                           params={**tuning.params, "n_estimators": n_estimators})
