@@ -1,0 +1,121 @@
+"""The campaign training set: one row per (campaign, OneID person) with the person's features
+at the campaign's assignment date (strictly before it), the arm (treated or control, X, Y) and
+the outcomes in the campaign window (bought, revenue, margin net of the coupon discount)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+KEYS = ("person_id", "cutoff_date")
+
+
+def model_columns(features: pd.DataFrame) -> list[str]:
+    """Columns a model reads from a ``person_features`` table: every column but the keys."""
+    return [c for c in features.columns if c not in KEYS]
+
+
+def as_matrix(features: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The feature matrix in a fixed column order (missing columns are NaN, booleans 0/1)."""
+    out = np.full((len(features), len(columns)), np.nan)
+    for j, c in enumerate(columns):
+        if c in features.columns:
+            out[:, j] = pd.to_numeric(features[c].astype("float64"), errors="coerce").to_numpy()
+    return out
+
+
+def member_persons(campaign_members: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataFrame:
+    """Campaign members (records) mapped to OneID persons. A person addressed twice in one
+    campaign (two of their records drawn, or two true persons merged by OneID) keeps one row:
+    the first treatment row, else the first control row, so no person is counted twice."""
+    idx = person_index[["record_id", "person_id"]].drop_duplicates("record_id")
+    m = campaign_members.merge(idx, on="record_id", how="left")
+    missing = int(m["person_id"].isna().sum())
+    if missing:
+        log.warning("%d campaign members have no OneID person (record not in person_index); "
+                    "left out", missing)
+        m = m[m["person_id"].notna()]
+    m = m.sort_values(["campaign_id", "person_id", "group"], ascending=[True, True, False],
+                      kind="stable")
+    dup = m.duplicated(["campaign_id", "person_id"])
+    if dup.any():
+        log.info("%d campaign members share a OneID person with another member of the same "
+                 "campaign; one row per person kept", int(dup.sum()))
+    return m[~dup].reset_index(drop=True)
+
+
+def window_outcomes(orders: pd.DataFrame, person_index: pd.DataFrame, start: pd.Timestamp,
+                    end_inclusive: pd.Timestamp, gross_margin: float) -> pd.DataFrame:
+    """Per OneID person: bought, revenue (paid), basket before the coupon, discount and margin
+    (gross margin on the basket before the coupon, minus the coupon) in [start, end]."""
+    t0 = pd.Timestamp(start).normalize()
+    t1 = pd.Timestamp(end_inclusive).normalize() + pd.Timedelta(days=1)
+    o = orders[(orders["ordered_at"] >= t0) & (orders["ordered_at"] < t1)]
+    o = o.merge(person_index[["record_id", "person_id"]].drop_duplicates("record_id"),
+                on="record_id", how="inner")
+    coupon = o["coupon_discount"].fillna(0.0).astype(float)
+    paid = o["paid_amount"].astype(float)
+    o = o.assign(revenue=paid, basket=paid + coupon, coupon=coupon,
+                 margin=gross_margin * (paid + coupon) - coupon,
+                 redeemed=(coupon > 0).astype(float))
+    g = o.groupby("person_id").agg(orders=("order_id", "count"), revenue=("revenue", "sum"),
+                                   basket=("basket", "sum"), coupon=("coupon", "sum"),
+                                   margin=("margin", "sum"), redeemed=("redeemed", "max"))
+    g["bought"] = 1.0
+    return g.reset_index()
+
+
+def campaign_training_set(campaigns: pd.DataFrame, campaign_offers: pd.DataFrame,
+                          campaign_members: pd.DataFrame, orders: pd.DataFrame,
+                          person_index: pd.DataFrame, features_at, gross_margin: float,
+                          ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The uplift training set over every campaign.
+
+    ``features_at(cutoff) -> person_features`` computes the feature table at a cut-off (only
+    data strictly before it); it is called once per distinct assignment date. Returns the
+    member rows and the feature tables by cut-off (reused for the baseline models)."""
+    members = member_persons(campaign_members, person_index)
+    offers = campaign_offers[["campaign_id", "arm", "coupon_threshold", "discount"]]
+    members = members.merge(offers, on=["campaign_id", "arm"], how="left")
+    treated = members["group"].eq("treatment")
+    members["treated"] = treated.astype(float)
+    members["coupon_threshold"] = members["coupon_threshold"].where(treated, 0.0).fillna(0.0)
+    members["discount"] = members["discount"].where(treated, 0.0).fillna(0.0)
+    camp = campaigns.set_index("campaign_id")
+    members["assigned_at"] = pd.to_datetime(members["assigned_at"])
+    # features at the assignment day: strictly before it, so nothing of the campaign leaks in
+    members["cutoff_date"] = members["assigned_at"].dt.normalize()
+    parts, feature_tables = [], {}
+    for (cid, cutoff), rows in members.groupby(["campaign_id", "cutoff_date"], sort=True):
+        key = str(pd.Timestamp(cutoff).date())
+        if key not in feature_tables:
+            feature_tables[key] = features_at(pd.Timestamp(cutoff))
+        f = feature_tables[key].drop(columns="cutoff_date")
+        out = window_outcomes(orders, person_index, camp.loc[cid, "start_date"],
+                              camp.loc[cid, "end_date"], gross_margin)
+        r = (rows.merge(f, on="person_id", how="left")
+             .merge(out, on="person_id", how="left"))
+        r["window_start"] = pd.Timestamp(camp.loc[cid, "start_date"])
+        parts.append(r)
+    data = pd.concat(parts, ignore_index=True)
+    for c in ("orders", "revenue", "basket", "coupon", "margin", "redeemed", "bought"):
+        data[c] = data[c].fillna(0.0)
+    log.info("campaign training set: %d member rows over %d campaigns (%d treated)",
+             len(data), data["campaign_id"].nunique(), int(data["treated"].sum()))
+    return data, feature_tables
+
+
+def features_function(tables: dict[str, Any], products: pd.DataFrame, params: dict,
+                      engine: str = "duckdb", options: dict | None = None):
+    """A ``features_at(cutoff)`` over the feature store, for :func:`campaign_training_set`."""
+    from omnicrm.features import person_features
+
+    def features_at(cutoff: pd.Timestamp) -> pd.DataFrame:
+        return person_features(tables, products, cutoff, params, engine, options)
+
+    return features_at
