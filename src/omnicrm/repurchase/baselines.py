@@ -85,3 +85,21 @@ def bgnbd_probability(model: BGNBD, features: pd.DataFrame, horizon_days: int) -
     """P(at least one purchase within the horizon) per person."""
     x, t_x, T = bgnbd_inputs(features)
     return model.p_any_purchase(horizon_days, x, t_x, T)
+
+
+def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """``frame`` plus BG/NBD's view of each person (``bgnbd_p_alive``,
+    ``bgnbd_expected``: expected purchases in the horizon), fitted separately at each
+    cut-off on the history before it, so it is as point-in-time as the features."""
+    out = frame.copy()
+    out["bgnbd_p_alive"] = np.nan
+    out["bgnbd_expected"] = np.nan
+    for _, rows in out.groupby("cutoff_date").groups.items():
+        part = out.loc[rows]
+        if (part["frequency"] > 0).sum() < 10:
+            continue
+        model = fit_bgnbd(part)
+        x, t_x, T = bgnbd_inputs(part)
+        out.loc[rows, "bgnbd_p_alive"] = model.p_alive(x, t_x, T)
+        out.loc[rows, "bgnbd_expected"] = model.expected_purchases(horizon_days, x, t_x, T)
+    return out

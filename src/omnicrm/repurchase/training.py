@@ -89,6 +89,20 @@ class TimeSplit:
         return cls(cutoffs[:n_train], cutoffs[n_train:n_train + n_valid],
                    cutoffs[n_train + n_valid:])
 
+    def purged(self, horizon_days: int) -> TimeSplit:
+        """Drop the cut-offs whose label window [c, c + horizon) reaches into a later part's
+        first cut-off. Without the gap the same person's purchase labels an earlier row and
+        a later one, and trees that memorise a person (their exact spend, basket) look great
+        on validation for no honest reason."""
+        gap = horizon_days * DAY
+        valid = [c for c in self.valid if c + gap <= min(self.test)]
+        first_later = min(valid) if valid else min(self.test)
+        train = [c for c in self.train if c + gap <= first_later]
+        if not train or not valid:
+            raise ValueError(f"with a {horizon_days}-day horizon no train/validation cut-off "
+                             "is left after purging overlaps: use more cut-offs")
+        return TimeSplit(train, valid, list(self.test))
+
     def mask(self, frame: pd.DataFrame, part: str) -> np.ndarray:
         return frame["cutoff_date"].isin(getattr(self, part)).to_numpy()
 
@@ -163,3 +177,52 @@ def fit_final(frame: pd.DataFrame, label: str, feature_names: list[str], split: 
     return RepurchaseModel(booster=booster, feature_names=list(feature_names),
                            horizon_days=horizon_days, target=target,
                            params={**tuning.params, "n_estimators": n_estimators})
+
+
+@dataclass
+class Trained:
+    """What one time-split training run produces."""
+
+    model: RepurchaseModel
+    tuning: TuningResult
+    predictions: pd.DataFrame      # test cut-offs: label and every model's probability
+    comparison: pd.DataFrame       # one row per model: auc, pr_auc, lift_top10, brier, ...
+
+
+def train_and_compare(frame: pd.DataFrame, label: str, feature_names: list[str],
+                      split: TimeSplit, horizon_days: int, target: str, n_trials: int = 20,
+                      max_estimators: int = 400, early_stopping_rounds: int = 30,
+                      n_jobs: int = 2, seed: int = 0, callbacks: list | None = None,
+                      baselines: bool = True) -> Trained:
+    """Tune on train -> valid, refit on train + valid, and score it and the baselines on the
+    test cut-offs."""
+    from .evaluation import compare, holdout_predictions
+    from .metrics import classification_metrics
+
+    def part(name: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = split.mask(frame, name)
+        return feature_matrix(frame.loc[rows], feature_names), frame.loc[rows, label].to_numpy()
+
+    (x_tr, y_tr), (x_va, y_va) = part("train"), part("valid")
+    for name, y in (("train", y_tr), ("validation", y_va)):
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"the {name} cut-offs have only one class of '{label}' "
+                             f"({len(y)} rows): use more or longer cut-offs")
+    tuning = tune(x_tr, y_tr, x_va, y_va, feature_names, n_trials, max_estimators,
+                  early_stopping_rounds, n_jobs, seed, callbacks)
+    log.info("%s: best validation AUC %.4f after %d trials (%d trees)", target,
+             tuning.valid_auc, n_trials, tuning.n_estimators)
+    model = fit_final(frame, label, feature_names, split, tuning, horizon_days, target,
+                      n_jobs, seed)
+    if baselines:
+        predictions = holdout_predictions(frame, label, feature_names, split, model,
+                                          horizon_days, seed)
+        comparison = compare(predictions, label)
+    else:
+        test = frame.loc[split.mask(frame, "test")]
+        predictions = test[["person_id", "cutoff_date", label]].assign(
+            xgboost=model.predict_proba(test)).reset_index(drop=True)
+        comparison = pd.DataFrame([{"model": "xgboost", **classification_metrics(
+            predictions[label], predictions["xgboost"], predictions["xgboost"])}])
+    comparison.insert(0, "target", target)
+    return Trained(model, tuning, predictions, comparison)
