@@ -10,6 +10,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(nodes.fit_value_tiers, ["person_features", "params:segments"],
                  ["value_tier_model", "segment_metrics"], name="fit_value_tiers"),
+            Node(nodes.track_model, "value_tier_model", "value_tier_model_tracked",
+                 name="track_value_tier_model"),
             Node(nodes.assign_segments,
                  ["person_features", "value_tier_model", "params:segments"],
                  "customer_segments", name="assign_segments"),
