@@ -4,6 +4,8 @@
     omnicrm run [kedro run options]              # the pipelines (same as `kedro run`)
     omnicrm docs                                 # regenerate docs/data_dictionary.md
     omnicrm ui                                   # MLflow UI on the project's store
+    omnicrm score --input F --output F.parquet   # batch-score with the registered champion
+    omnicrm serve                                # serve the champion over HTTP
 """
 
 from __future__ import annotations
@@ -98,10 +100,13 @@ def ui(port: int) -> None:
 from omnicrm.identity.cli import link  # noqa: E402
 from omnicrm.reporting.cli import reports  # noqa: E402
 from omnicrm.repurchase.cli import repurchase  # noqa: E402
+from omnicrm.scoring.cli import score, serve  # noqa: E402
 
 cli.add_command(link)
 cli.add_command(reports)
 cli.add_command(repurchase)
+cli.add_command(score)
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -1,0 +1,121 @@
+"""``omnicrm score`` (batch-score a customer table to Parquet) and ``omnicrm serve`` (the
+registered champion over HTTP), both against the project's MLflow registry.
+
+    omnicrm score --input data/04_feature/person_features.parquet --output scores.parquet
+    omnicrm serve --port 5001          # = mlflow models serve -m models:/omnicrm_scoring@champion
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+DEFAULT_MODEL = "models:/omnicrm_scoring@champion"
+
+
+def _use_project_store() -> None:
+    """Point MLflow at the project's store unless the caller chose another."""
+    from omnicrm.settings import _project_uri
+
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        os.environ["MLFLOW_TRACKING_URI"] = _project_uri("mlruns/mlflow.db", "sqlite")
+
+
+def _batches(path: Path, rows: int):
+    """The input table in chunks of ``rows`` (Parquet streamed; CSV read in chunks)."""
+    import pandas as pd
+
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        yield pf.metadata.num_rows
+        for batch in pf.iter_batches(batch_size=rows):
+            yield batch.to_pandas()
+    elif path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8") as fh:
+            total = max(sum(1 for _ in fh) - 1, 0)
+        yield total
+        yield from pd.read_csv(path, chunksize=rows, dtype={"person_id": str})
+    else:
+        raise click.BadParameter(f"{path}: expected a .parquet or .csv file", param_hint="--input")
+
+
+def score_file(input_path: Path, output_path: Path, model_uri: str = DEFAULT_MODEL,
+               chunk_rows: int = 100_000, progress: bool = True) -> int:
+    """Score every row of ``input_path`` with the model at ``model_uri`` into the Parquet file
+    ``output_path`` (written to a temporary file and renamed, so a failure leaves no half
+    file). Returns the number of rows scored."""
+    import mlflow
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from mlflow.exceptions import MlflowException
+    from tqdm import tqdm
+
+    model = mlflow.pyfunc.load_model(model_uri)
+    batches = _batches(input_path, chunk_rows)
+    total = next(batches)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = output_path.with_name(f".{output_path.name}.partial")
+    writer, done = None, 0
+    try:
+        with tqdm(total=total, unit="rows", desc="scoring", disable=not progress) as bar:
+            for chunk in batches:
+                try:
+                    scores = model.predict(chunk)
+                except MlflowException as exc:
+                    raise click.ClickException(
+                        f"rows {done}-{done + len(chunk) - 1} of {input_path}: {exc.message}"
+                    ) from None
+                table = pa.Table.from_pandas(scores, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(partial, table.schema)
+                writer.write_table(table)
+                done += len(chunk)
+                bar.update(len(chunk))
+        if writer is None:
+            raise click.ClickException(f"{input_path} has no rows to score")
+        writer.close()
+        writer = None
+        partial.replace(output_path)
+    finally:
+        if writer is not None:
+            writer.close()
+        partial.unlink(missing_ok=True)
+    return done
+
+
+@click.command()
+@click.option("--input", "input_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Person features (Parquet or CSV), as data/04_feature/person_features.parquet.")
+@click.option("--output", "output_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Scores, written as Parquet.")
+@click.option("--model", "model_uri", default=DEFAULT_MODEL, show_default=True,
+              help="Any MLflow model URI: models:/name@alias, models:/name/3, runs:/id/path.")
+@click.option("--chunk-rows", default=100_000, show_default=True, type=click.IntRange(min=1),
+              help="Rows scored at a time (bounds memory on big tables).")
+def score(input_path: Path, output_path: Path, model_uri: str, chunk_rows: int) -> None:
+    """Batch-score a customer table with the registered scoring model."""
+    _use_project_store()
+    n = score_file(input_path, output_path, model_uri, chunk_rows)
+    click.echo(f"scored {n:,} rows -> {output_path}")
+
+
+@click.command()
+@click.option("--model", "model_uri", default=DEFAULT_MODEL, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(model_uri: str, host: str, port: int, workers: int) -> None:
+    """Serve the scoring model over HTTP (POST /invocations), in this environment."""
+    _use_project_store()
+    # mlflow starts `uvicorn` by name: make this environment's scripts the ones it finds
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    os.execvp(sys.executable, [sys.executable, "-m", "mlflow", "models", "serve",
+                               "-m", model_uri, "--env-manager", "local", "--host", host,
+                               "--port", str(port), "--workers", str(workers)])
