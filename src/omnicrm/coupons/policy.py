@@ -25,12 +25,14 @@ from xgboost import XGBClassifier
 from .basket import BasketModel, lognormal_tail
 from .training import as_matrix
 
-OFFER_FEATURES = ["offer_treated", "offer_threshold", "offer_discount", "offer_discount_ratio",
-                  "offer_reach", "offer_near_reach", "offer_attractiveness"]
+# The offer enters the models only through economic descriptors (not raw X and Y), so what is
+# learnt from the few menu cells the campaigns tried carries over to the cells they did not.
+OFFER_FEATURES = ["offer_treated", "offer_discount_ratio", "offer_reach", "offer_near_reach",
+                  "offer_attractiveness"]
 # monotone: more discount, a more reachable threshold -> at least as likely to buy
 PURCHASE_MONOTONE = {"offer_treated": 1, "offer_discount": 1, "offer_discount_ratio": 1,
                      "offer_attractiveness": 1}
-REDEEM_MONOTONE = {"offer_reach": 1, "offer_near_reach": 1, "offer_threshold": -1}
+REDEEM_MONOTONE = {"offer_reach": 1, "offer_near_reach": 1}
 PLAN_COLUMNS = ["person_id", "coupon_threshold", "discount", "uplift_score",
                 "expected_incremental_revenue", "expected_incremental_margin", "expected_cost"]
 
@@ -78,6 +80,9 @@ class CouponPolicy:
         self.seed = seed
         self.uplift_model = None
         self.uplift_model_name = None
+        # baseline purchase hazard of the planning window relative to the campaign windows
+        # learned from (seasonality: a Double 11 fortnight sells more with or without coupons)
+        self.season_factor = 1.0
 
     # --- fitting ---------------------------------------------------------------------------
     def _design(self, features: pd.DataFrame, mu, sigma, X, Y) -> np.ndarray:
@@ -89,7 +94,7 @@ class CouponPolicy:
         names = self.model_features + OFFER_FEATURES
         cons = tuple(int(monotone.get(c, 0)) for c in names)
         p = {"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05, "subsample": 0.8,
-             "colsample_bytree": 0.8, "min_child_weight": 5.0, "n_jobs": 2,
+             "colsample_bytree": 0.8, "min_child_weight": 50.0, "n_jobs": 2,
              "tree_method": "hist", **self.xgb, **overrides}
         return XGBClassifier(monotone_constraints=cons, random_state=self.seed, **p)
 
@@ -104,8 +109,7 @@ class CouponPolicy:
         self.purchase_model = self._classifier(PURCHASE_MONOTONE).fit(
             design, train["bought"].to_numpy(int))
         buyers = (train["bought"].to_numpy() > 0) & (X > 0)
-        self.redeem_model = self._classifier(REDEEM_MONOTONE, n_estimators=150,
-                                             min_child_weight=10.0).fit(
+        self.redeem_model = self._classifier(REDEEM_MONOTONE, n_estimators=150).fit(
             design[buyers], (train["redeemed"].to_numpy()[buyers] > 0).astype(int))
         return self
 
@@ -115,6 +119,18 @@ class CouponPolicy:
         return self
 
     # --- scoring ---------------------------------------------------------------------------
+    def _p_none(self, features, mu, sigma) -> np.ndarray:
+        n = len(features)
+        return self.purchase_model.predict_proba(
+            self._design(features, mu, sigma, np.zeros(n), np.zeros(n)))[:, 1]
+
+    def _seasonal(self, p0, p1) -> tuple[np.ndarray, np.ndarray]:
+        """Scale the baseline hazard by the season factor; the coupon's extra hazard stays."""
+        h0 = -np.log1p(-np.clip(p0, 0.0, 1 - 1e-9))
+        h_offer = np.maximum(-np.log1p(-np.clip(p1, 0.0, 1 - 1e-9)) - h0, 0.0)
+        h0 = h0 * self.season_factor
+        return -np.expm1(-h0), -np.expm1(-h0 - h_offer)
+
     def uplift_score(self, features: pd.DataFrame) -> np.ndarray:
         if self.uplift_model is None:
             return np.full(len(features), np.nan)
@@ -127,12 +143,11 @@ class CouponPolicy:
             mu, sigma = self.basket_model.predict(features)
         n = len(features)
         if p0 is None:
-            p0 = self.purchase_model.predict_proba(
-                self._design(features, mu, sigma, np.zeros(n), np.zeros(n)))[:, 1]
+            p0 = self._p_none(features, mu, sigma)
         gm, send = self.gross_margin, self.cost_per_offer
         mean = np.exp(mu + sigma**2 / 2)
         d = self._design(features, mu, sigma, np.full(n, X), np.full(n, Y))
-        p1 = self.purchase_model.predict_proba(d)[:, 1]
+        p0, p1 = self._seasonal(p0, self.purchase_model.predict_proba(d)[:, 1])
         rho = self.redeem_model.predict_proba(d)[:, 1]
         s_x, e_x = lognormal_tail(X, mu, sigma)
         s_a, e_a = lognormal_tail(X * (1 - self.topup_range), mu, sigma)
@@ -152,9 +167,7 @@ class CouponPolicy:
         """Every menu offer for every person (long table): person_id, coupon_threshold,
         discount, expected incremental revenue and margin, expected cost."""
         mu, sigma = self.basket_model.predict(features)
-        n = len(features)
-        p0 = self.purchase_model.predict_proba(
-            self._design(features, mu, sigma, np.zeros(n), np.zeros(n)))[:, 1]
+        p0 = self._p_none(features, mu, sigma)
         parts = []
         for x, y in self.menu:
             e = self.offer_expectations(features, x, y, mu, sigma, p0)

@@ -119,3 +119,35 @@ def features_function(tables: dict[str, Any], products: pd.DataFrame, params: di
         return person_features(tables, products, cutoff, params, engine, options)
 
     return features_at
+
+
+def season_index(orders: pd.DataFrame, start: pd.Timestamp, window_days: int) -> float:
+    """How busy the calendar days of a window are: order rate in the same days one year
+    earlier over the order rate in the half-year either side of them (a centred level, so
+    the base's growth cancels). 1 = an ordinary fortnight; Double 11 is well above 1."""
+    t = pd.to_datetime(orders["ordered_at"]).to_numpy()
+    ref = pd.Timestamp(start).normalize() - pd.Timedelta(days=365)
+    same = ((t >= ref.to_datetime64())
+            & (t < (ref + pd.Timedelta(days=window_days)).to_datetime64())).sum()
+    lo, hi = ref - pd.Timedelta(days=182), ref + pd.Timedelta(days=182)
+    level = ((t >= lo.to_datetime64()) & (t < hi.to_datetime64())).sum()
+    if level == 0 or same == 0:
+        return 1.0
+    return float((same / window_days) / (level / 364))
+
+
+def season_factor(orders: pd.DataFrame, campaigns: pd.DataFrame, plan_start: pd.Timestamp,
+                  window_days: int) -> float:
+    """Baseline purchase hazard of the planning window relative to the campaign windows the
+    models learned from (their mean season index)."""
+    train = [season_index(orders, s, window_days) for s in campaigns["start_date"]]
+    return season_index(orders, plan_start, window_days) / float(np.mean(train))
+
+
+def registrations(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
+                  wechat_members: pd.DataFrame, web_members: pd.DataFrame) -> pd.DataFrame:
+    """record_id, channel, registered_at of every member record (no personal data)."""
+    parts = [df[["record_id", "registered_at"]].assign(channel=channel)
+             for channel, df in zip(("pos", "tmall", "wechat", "web"),
+                                    (pos_members, tmall_members, wechat_members, web_members))]
+    return pd.concat(parts, ignore_index=True)[["record_id", "channel", "registered_at"]]

@@ -1,0 +1,86 @@
+"""Budget allocation: which offers to send under a total budget and a per-customer limit.
+
+A Lagrangian relaxation of the multiple-choice knapsack: for a price lambda on each yuan of
+expected cost, every person takes the offer maximising incremental margin - lambda x cost (or
+none); lambda is bisected to the smallest value whose plan fits the budget. lambda is then
+the marginal return of the last yuan spent (incremental margin per extra yuan of cost)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _choose(margin: np.ndarray, cost: np.ndarray, lam: float, floor: float):
+    """margin, cost: (offers, persons). Best offer index per person, or -1 for none."""
+    score = margin - lam * cost
+    best = score.argmax(axis=0)
+    cols = np.arange(margin.shape[1])
+    keep = (score[best, cols] > 0) & (margin[best, cols] > floor)
+    return np.where(keep, best, -1)
+
+
+def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
+                    max_discount: float | None = None, min_incremental_margin: float = 0.0,
+                    margin_col: str = "expected_incremental_margin",
+                    cost_col: str = "expected_cost", iterations: int = 60
+                    ) -> tuple[pd.DataFrame, dict]:
+    """One chosen offer (or none) per person from the long ``candidates`` table (person_id,
+    coupon_threshold, discount, margin and cost columns, every person with every offer).
+
+    ``budget``: total expected cost (discounts paid + sending) allowed; None = unlimited.
+    ``max_discount``: per-customer limit on the discount Y of the offer.
+    Returns the chosen rows (persons without an offer are absent) and a summary with the
+    expected totals and ``marginal_return_per_yuan`` (lambda; 0 when the budget does not
+    bind, then ``last_offer_return``, the lowest margin/cost ratio among chosen offers,
+    says what the last yuan earns)."""
+    c = candidates
+    if max_discount is not None:
+        c = c[c["discount"] <= float(max_discount)]
+    c = c.sort_values(["coupon_threshold", "discount", "person_id"], kind="stable")
+    persons = pd.Index(c["person_id"].unique())
+    offers = c[["coupon_threshold", "discount"]].drop_duplicates().to_numpy()
+    k, n = len(offers), len(persons)
+    grid = np.full((k, n), -np.inf)
+    cost = np.zeros((k, n))
+    oi = pd.MultiIndex.from_arrays([c["coupon_threshold"], c["discount"]]).map(
+        {tuple(o): i for i, o in enumerate(map(tuple, offers))}).to_numpy()
+    pi = persons.get_indexer(c["person_id"])
+    grid[oi, pi] = c[margin_col].to_numpy(float)
+    cost[oi, pi] = c[cost_col].to_numpy(float)
+
+    def total(choice):
+        sel = choice >= 0
+        return float(cost[choice[sel], np.flatnonzero(sel)].sum())
+
+    lam = 0.0
+    choice = _choose(grid, cost, 0.0, min_incremental_margin)
+    if budget is not None and total(choice) > budget:
+        lo, hi = 0.0, 1.0
+        while total(_choose(grid, cost, hi, min_incremental_margin)) > budget and hi < 1e6:
+            hi *= 2
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            if total(_choose(grid, cost, mid, min_incremental_margin)) > budget:
+                lo = mid
+            else:
+                hi = mid
+        lam = hi
+        choice = _choose(grid, cost, lam, min_incremental_margin)
+    sel = np.flatnonzero(choice >= 0)
+    chosen = pd.DataFrame({"person_id": persons[sel],
+                           "coupon_threshold": offers[choice[sel], 0],
+                           "discount": offers[choice[sel], 1]})
+    chosen = chosen.merge(c, on=["person_id", "coupon_threshold", "discount"], how="left")
+    m, cs = chosen[margin_col].to_numpy(float), chosen[cost_col].to_numpy(float)
+    summary = {
+        "offers": int(len(chosen)), "persons": int(n),
+        "expected_incremental_margin": float(m.sum()), "expected_cost": float(cs.sum()),
+        "budget": None if budget is None else float(budget),
+        "marginal_return_per_yuan": float(lam),
+        "last_offer_return": float(np.min(m / np.maximum(cs, 1e-9))) if len(m) else 0.0,
+    }
+    if "expected_incremental_revenue" in chosen:
+        summary["expected_incremental_revenue"] = float(
+            chosen["expected_incremental_revenue"].sum())
+    return chosen, summary
