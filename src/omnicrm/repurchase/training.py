@@ -89,6 +89,22 @@ class TimeSplit:
         return cls(cutoffs[:n_train], cutoffs[n_train:n_train + n_valid],
                    cutoffs[n_train + n_valid:])
 
+    @classmethod
+    def schedule(cls, end: pd.Timestamp, n_train: int, n_valid: int, n_test: int,
+                 step_days: int, horizon_days: int) -> TimeSplit:
+        """Cut-offs ``step_days`` apart counted back from ``end`` (the data's 'today'): the
+        test ones end ``horizon_days`` before it, the validation ones ``horizon_days`` before
+        the first test cut-off and the training ones ``horizon_days`` before the first
+        validation one, so no label window reaches into a later part."""
+        test = cutoff_schedule(end, n_test, step_days, horizon_days)
+        valid = cutoff_schedule(test[0], n_valid, step_days, horizon_days)
+        train = cutoff_schedule(valid[0], n_train, step_days, horizon_days)
+        return cls(train, valid, test)
+
+    @property
+    def cutoffs(self) -> list[pd.Timestamp]:
+        return [*self.train, *self.valid, *self.test]
+
     def purged(self, horizon_days: int) -> TimeSplit:
         """Drop the cut-offs whose label window [c, c + horizon) reaches into a later part's
         first cut-off. Without the gap the same person's purchase labels an earlier row and
