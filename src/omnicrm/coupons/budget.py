@@ -11,17 +11,24 @@ import numpy as np
 import pandas as pd
 
 
-def _choose(margin: np.ndarray, cost: np.ndarray, lam: float, floor: float):
-    """margin, cost: (offers, persons). Best offer index per person, or -1 for none."""
+def _choose(margin: np.ndarray, cost: np.ndarray, lam: float, floor: float | None):
+    """margin, cost: (offers, persons). Best offer index per person, or -1 for none. With no
+    floor and no price on cost every candidate is kept (the candidates were gated already)."""
     score = margin - lam * cost
     best = score.argmax(axis=0)
     cols = np.arange(margin.shape[1])
-    keep = (score[best, cols] > 0) & (margin[best, cols] > floor)
+    s = score[best, cols]
+    keep = np.isfinite(s)
+    if floor is not None:
+        keep &= margin[best, cols] > floor
+    if lam > 0 or floor is not None:
+        keep &= s > 0
     return np.where(keep, best, -1)
 
 
 def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
-                    max_discount: float | None = None, min_incremental_margin: float = 0.0,
+                    max_discount: float | None = None,
+                    min_incremental_margin: float | None = 0.0,
                     margin_col: str = "expected_incremental_margin",
                     cost_col: str = "expected_cost", iterations: int = 60
                     ) -> tuple[pd.DataFrame, dict]:
@@ -30,6 +37,8 @@ def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
 
     ``budget``: total expected cost (discounts paid + sending) allowed; None = unlimited.
     ``max_discount``: per-customer limit on the discount Y of the offer.
+    ``min_incremental_margin``: offers must earn more than this; None keeps every candidate
+    while the budget does not bind (when the candidates are already the chosen offers).
     Returns the chosen rows (persons without an offer are absent) and a summary with the
     expected totals and ``marginal_return_per_yuan`` (lambda; 0 when the budget does not
     bind, then ``last_offer_return``, the lowest margin/cost ratio among chosen offers,

@@ -76,6 +76,11 @@ class CouponPolicy:
         self.topup_range = float(params["topup_range"])
         self.topup_share = float(params["topup_share"])
         self.min_incremental_margin = float(params.get("min_incremental_margin", 0.0))
+        seg = params.get("offer_segments") or {}
+        self.basket_bins = int(seg.get("basket_bins", 5))
+        self.lift_bins = int(seg.get("lift_bins", 5))
+        self.segment_edges = None     # set by choose_segment_offers
+        self.segment_offers = None    # segment id -> menu index, or -1 for no offer
         self.xgb = dict(params.get("xgb") or {})
         self.seed = seed
         self.uplift_model = None
@@ -98,16 +103,26 @@ class CouponPolicy:
              "tree_method": "hist", **self.xgb, **overrides}
         return XGBClassifier(monotone_constraints=cons, random_state=self.seed, **p)
 
-    def fit(self, train: pd.DataFrame, basket_rows: pd.DataFrame) -> CouponPolicy:
+    def fit(self, train: pd.DataFrame, basket_rows: pd.DataFrame,
+            untreated: pd.DataFrame | None = None) -> CouponPolicy:
         """``train``: the campaign training set (features, coupon_threshold, discount, bought,
-        redeemed); ``basket_rows``: features + log_basket of later non-coupon orders."""
+        redeemed); ``basket_rows``: features + log_basket of later non-coupon orders;
+        ``untreated``: optional extra no-offer rows (non-members in the campaign windows)
+        for the purchase model."""
         self.basket_model = BasketModel(self.model_features, self.xgb, self.seed)
         self.basket_model.fit(basket_rows, basket_rows["log_basket"].to_numpy())
         mu, sigma = self.basket_model.predict(train)
         X, Y = train["coupon_threshold"].to_numpy(float), train["discount"].to_numpy(float)
         design = self._design(train, mu, sigma, X, Y)
-        self.purchase_model = self._classifier(PURCHASE_MONOTONE).fit(
-            design, train["bought"].to_numpy(int))
+        bought = train["bought"].to_numpy(int)
+        if untreated is not None and len(untreated):
+            mu_u, sigma_u = self.basket_model.predict(untreated)
+            zero = np.zeros(len(untreated))
+            design_all = np.vstack([design, self._design(untreated, mu_u, sigma_u, zero, zero)])
+            bought_all = np.r_[bought, untreated["bought"].to_numpy(int)]
+        else:
+            design_all, bought_all = design, bought
+        self.purchase_model = self._classifier(PURCHASE_MONOTONE).fit(design_all, bought_all)
         buyers = (train["bought"].to_numpy() > 0) & (X > 0)
         self.redeem_model = self._classifier(REDEEM_MONOTONE, n_estimators=150).fit(
             design[buyers], (train["redeemed"].to_numpy()[buyers] > 0).astype(int))
@@ -179,18 +194,65 @@ class CouponPolicy:
                 "expected_cost": e["expected_cost"]}))
         return pd.concat(parts, ignore_index=True)
 
+    # --- offer segments ----------------------------------------------------------------------
+    def _segment_keys(self, features: pd.DataFrame, cand: pd.DataFrame
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted log basket and mean offer lift in P(buy) per person (the two axes of the
+        offer segments)."""
+        n, k = len(features), len(self.menu)
+        mu, _ = self.basket_model.predict(features)
+        lift = (cand["p_buy"].to_numpy() - cand["p_buy_none"].to_numpy()).reshape(k, n)
+        return mu, lift.mean(axis=0)
+
+    def _segments(self, features: pd.DataFrame, cand: pd.DataFrame) -> np.ndarray:
+        mu, lift = self._segment_keys(features, cand)
+        e_mu, e_lift = self.segment_edges
+        return (np.searchsorted(e_mu, mu, side="right") * (len(e_lift) + 1)
+                + np.searchsorted(e_lift, lift, side="right"))
+
+    def choose_segment_offers(self, population: pd.DataFrame) -> pd.DataFrame:
+        """One offer (or none) per offer segment: bins of predicted basket x predicted lift,
+        cut at the population's quantiles, each taking the menu offer with the highest total
+        expected incremental margin over its members. Choosing per segment, not per person,
+        avoids the winner's curse of taking each person's maximum over 16 noisy estimates."""
+        cand = self.candidates(population)
+        mu, lift = self._segment_keys(population, cand)
+        inner = lambda v, b: np.quantile(v, np.linspace(0, 1, b + 1)[1:-1])  # noqa: E731
+        self.segment_edges = (inner(mu, self.basket_bins), inner(lift, self.lift_bins))
+        seg = self._segments(population, cand)
+        n, k = len(population), len(self.menu)
+        gain = cand["expected_incremental_margin"].to_numpy().reshape(k, n)
+        self.segment_offers, rows = {}, []
+        for s in np.unique(seg):
+            total = gain[:, seg == s].sum(axis=1)
+            best = int(total.argmax())
+            offer = best if total[best] > self.min_incremental_margin * (seg == s).sum() else -1
+            self.segment_offers[int(s)] = offer
+            x, y = self.menu[offer] if offer >= 0 else (0.0, 0.0)
+            rows.append({"offer_segment": int(s), "persons": int((seg == s).sum()),
+                         "coupon_threshold": x, "discount": y,
+                         "expected_incremental_margin": float(max(total[best], 0.0)
+                                                              if offer >= 0 else 0.0)})
+        return pd.DataFrame(rows)
+
     def recommend(self, features: pd.DataFrame) -> pd.DataFrame:
-        """One row per input row: the offer with the highest expected incremental margin, or
-        none (threshold and discount 0, expectations 0) when no offer earns more than
-        ``min_incremental_margin``."""
+        """One row per input row: the offer of the person's offer segment (when segments were
+        chosen), else the person's own best offer; none (threshold and discount 0,
+        expectations 0) when it earns no more than ``min_incremental_margin``."""
         features = features.reset_index(drop=True)
         n = len(features)
         cand = self.candidates(features)
         k = len(self.menu)
         gain = cand["expected_incremental_margin"].to_numpy().reshape(k, n)
-        best = gain.argmax(axis=0)
+        if self.segment_offers is not None:
+            seg = self._segments(features, cand)
+            best = np.array([self.segment_offers.get(int(s), -1) for s in seg])
+            offer = best >= 0
+            best = np.maximum(best, 0)
+        else:
+            best = gain.argmax(axis=0)
+            offer = gain[best, np.arange(n)] > self.min_incremental_margin
         pick = cand.iloc[best * n + np.arange(n)].reset_index(drop=True)
-        offer = gain[best, np.arange(n)] > self.min_incremental_margin
         out = pd.DataFrame({"person_id": features["person_id"].astype(str).to_numpy()})
         for c in ("coupon_threshold", "discount", "expected_incremental_revenue",
                   "expected_incremental_margin", "expected_cost"):

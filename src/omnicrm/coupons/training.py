@@ -151,3 +151,34 @@ def registrations(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
              for channel, df in zip(("pos", "tmall", "wechat", "web"),
                                     (pos_members, tmall_members, wechat_members, web_members))]
     return pd.concat(parts, ignore_index=True)[["record_id", "channel", "registered_at"]]
+
+
+def non_member_rows(feature_tables: dict[str, pd.DataFrame], members: pd.DataFrame,
+                    campaigns: pd.DataFrame, orders: pd.DataFrame, person_index: pd.DataFrame,
+                    gross_margin: float, sample: float = 1.0, seed: int = 0) -> pd.DataFrame:
+    """Untreated rows for the purchase model: every person at a campaign's assignment date
+    who was not in that campaign, with their outcomes in its window. Whether a person is
+    drawn into an audience depends only on observables the features hold (recency,
+    registration) and chance, so these rows teach the no-offer purchase probability with
+    far more data than the control groups alone."""
+    rng = np.random.default_rng(seed)
+    camp = campaigns.set_index("campaign_id")
+    parts = []
+    for cid, rows in members.groupby("campaign_id", sort=True):
+        key = str(pd.Timestamp(rows["cutoff_date"].iloc[0]).date())
+        f = feature_tables[key]
+        f = f[~f["person_id"].isin(rows["person_id"])]
+        if sample < 1.0:
+            f = f[rng.random(len(f)) < sample]
+        out = window_outcomes(orders, person_index, camp.loc[cid, "start_date"],
+                              camp.loc[cid, "end_date"], gross_margin)
+        r = f.merge(out, on="person_id", how="left")
+        r["campaign_id"] = cid
+        parts.append(r)
+    data = pd.concat(parts, ignore_index=True)
+    for c in ("orders", "revenue", "basket", "coupon", "margin", "redeemed", "bought"):
+        data[c] = data[c].fillna(0.0)
+    data["treated"] = 0.0
+    data["coupon_threshold"] = 0.0
+    data["discount"] = 0.0
+    return data

@@ -132,32 +132,35 @@ def fit_policy(train_set: pd.DataFrame, basket_rows: pd.DataFrame,
     policy = CouponPolicy(feature_cols, cols, menu, params, params["seed"])
     policy.fit(train_set, basket_rows)
     policy.set_uplift_model(uplift_model, uplift_name)
+    segments = policy.choose_segment_offers(person_features)
     plan_start = pd.Timestamp(person_features["cutoff_date"].iloc[0])  # the data's "today"
     used = campaigns[campaigns["campaign_id"].isin(train_set["campaign_id"].unique())]
     policy.season_factor = season_factor(orders, used, plan_start, int(params["window_days"]))
     log.info("coupon policy fitted on %d member rows; season factor of the planning window "
              "%.2f", len(train_set), policy.season_factor)
-    return policy, UpliftPyfunc(policy), PolicyPyfunc(policy)
+    log.info("offer segments (predicted basket x predicted lift):\n%s",
+             segments.to_string(index=False))
+    return policy, segments, UpliftPyfunc(policy), PolicyPyfunc(policy)
 
 
 def plan_campaign(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
                   customer_segments: pd.DataFrame, params: dict):
-    """The campaign plan: best offer per person, then the budget allocation."""
+    """The campaign plan: the policy's offer per person, then the budget allocation."""
     b = params["budget"]
     cand = coupon_policy.candidates(person_features)
-    chosen, summary = allocate_budget(cand, b.get("total"), b.get("max_discount_per_customer"),
-                                      coupon_policy.min_incremental_margin)
+    rec = coupon_policy.recommend(person_features)
+    chosen, summary = allocate_budget(rec[rec["coupon_threshold"] > 0], b.get("total"),
+                                      b.get("max_discount_per_customer"), None)
     plan = pd.DataFrame({"person_id": person_features["person_id"].astype(str)})
-    plan = plan.merge(chosen.drop(columns=["p_buy", "p_buy_none"], errors="ignore"),
-                      on="person_id", how="left")
+    plan = plan.merge(chosen.drop(columns=["uplift_score"]), on="person_id", how="left")
     for c in ("coupon_threshold", "discount", "expected_incremental_revenue",
               "expected_incremental_margin", "expected_cost"):
-        plan[c] = plan[c].fillna(0.0)
+        plan[c] = plan[c].fillna(0.0).astype("float64")
     plan["offer"] = np.where(plan["coupon_threshold"] > 0,
                              "spend " + plan["coupon_threshold"].astype(int).astype(str)
                              + " get " + plan["discount"].astype(int).astype(str) + " off",
                              "none")
-    plan["uplift_score"] = coupon_policy.uplift_score(person_features)
+    plan["uplift_score"] = coupon_policy.uplift_score(person_features).astype("float64")
     seg = customer_segments[["person_id", "value_tier_name", "lifecycle_stage"]]
     plan = plan.merge(seg, on="person_id", how="left")
     plan["segment"] = (plan["value_tier_name"].fillna("unknown") + " / "
@@ -218,6 +221,7 @@ def evaluate_plan(coupon_plan: pd.DataFrame, coupon_policy: CouponPolicy,
                              "discount": y})
     rows[f"no_targeting_{int(x)}_{int(y)}"] = true_profit(everyone, mapping, truth, send)
     cand = coupon_policy.candidates(person_features)
+    rec = coupon_policy.recommend(person_features)
     p_buy = cand.groupby("person_id")["p_buy_none"].first()
     n_offers = int((coupon_plan["coupon_threshold"] > 0).sum())
     top = p_buy.sort_values(ascending=False).index[:n_offers]
@@ -228,7 +232,7 @@ def evaluate_plan(coupon_plan: pd.DataFrame, coupon_policy: CouponPolicy,
     rows["heuristic_x_from_avg_spend"] = true_profit(heur, mapping, truth, send)
     # the same comparison under a binding budget: a share of our unconstrained plan's cost
     budget = float(ev["budget_share"]) * float(coupon_plan["expected_cost"].sum())
-    chosen, _ = allocate_budget(cand, budget)
+    chosen, _ = allocate_budget(rec[rec["coupon_threshold"] > 0], budget, None, None)
     rows["ours_budget"] = true_profit(chosen, mapping, truth, send)
     oracle_b = oracle_plan(truth, pd.Index(reached), budget=budget)
     rows["oracle_budget"] = true_profit(oracle_b, ident, truth, send)
