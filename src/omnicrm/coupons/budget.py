@@ -3,7 +3,8 @@
 A Lagrangian relaxation of the multiple-choice knapsack: for a price lambda on each yuan of
 expected cost, every person takes the offer maximising incremental margin - lambda x cost (or
 none); lambda is bisected to the smallest value whose plan fits the budget. lambda is then
-the marginal return of the last yuan spent (incremental margin per extra yuan of cost)."""
+the marginal return of the last yuan spent (incremental margin per extra yuan of cost).
+What the budget has left after that is filled greedily by margin per yuan."""
 
 from __future__ import annotations
 
@@ -24,6 +25,27 @@ def _choose(margin: np.ndarray, cost: np.ndarray, lam: float, floor: float | Non
     if lam > 0 or floor is not None:
         keep &= s > 0
     return np.where(keep, best, -1)
+
+
+def _fill(margin, cost, choice, slack: float, floor: float | None, max_moves: int = 10000):
+    """Greedy repair of the Lagrangian plan: spend what the budget has left on the moves
+    (a new offer, or a switch to a better one) with the most extra margin per extra yuan."""
+    n = margin.shape[1]
+    cols = np.arange(n)
+    floor = 0.0 if floor is None else floor
+    for _ in range(max_moves):
+        cur_m = np.where(choice >= 0, margin[np.maximum(choice, 0), cols], 0.0)
+        cur_c = np.where(choice >= 0, cost[np.maximum(choice, 0), cols], 0.0)
+        dm, dc = margin - cur_m, cost - cur_c
+        ok = np.isfinite(dm) & (dm > 0) & (dc <= slack) & (margin > floor)
+        if not ok.any():
+            break
+        ratio = np.where(ok, dm / np.maximum(dc, 1e-9), -np.inf)
+        o, p = np.unravel_index(np.argmax(ratio), ratio.shape)
+        choice = choice.copy()
+        choice[p] = o
+        slack -= dc[o, p]
+    return choice
 
 
 def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
@@ -76,6 +98,7 @@ def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
                 hi = mid
         lam = hi
         choice = _choose(grid, cost, lam, min_incremental_margin)
+        choice = _fill(grid, cost, choice, budget - total(choice), min_incremental_margin)
     sel = np.flatnonzero(choice >= 0)
     chosen = pd.DataFrame({"person_id": persons[sel],
                            "coupon_threshold": offers[choice[sel], 0],

@@ -1,0 +1,70 @@
+"""Fixtures of the coupon tests: the campaign training set and a fitted policy on the
+3,000-person world, with a perfect identity (person_index = truth_records) so that model
+quality is judged apart from OneID errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from omnicrm.coupons.basket import basket_training_rows
+from omnicrm.coupons.policy import CouponPolicy, menu_offers
+from omnicrm.coupons.training import (campaign_training_set, features_function, model_columns,
+                                      registrations, season_factor)
+from omnicrm.features import resolve_cutoff
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def coupon_params() -> dict:
+    return yaml.safe_load((REPO / "conf/base/parameters_coupon.yml").read_text())["coupon"]
+
+
+@pytest.fixture(scope="session")
+def perfect_index(world) -> pd.DataFrame:
+    return world["truth_records"][["record_id", "person_id"]]
+
+
+@pytest.fixture(scope="session")
+def features_at(world, perfect_index):
+    w = world
+    tables = {"orders": w["orders"], "order_items": w["order_items"], "events": w["events"],
+              "campaign_members": w["campaign_members"],
+              "coupon_redemptions": w["coupon_redemptions"],
+              "registrations": registrations(w["pos_members"], w["tmall_members"],
+                                             w["wechat_members"], w["web_members"]),
+              "person_index": perfect_index}
+    return features_function(tables, w["products"], {}, "duckdb", {"threads": 2})
+
+
+@pytest.fixture(scope="session")
+def training(world, perfect_index, features_at, coupon_params):
+    data, tables = campaign_training_set(world["campaigns"], world["campaign_offers"],
+                                         world["campaign_members"], world["orders"],
+                                         perfect_index, features_at,
+                                         coupon_params["gross_margin"])
+    return data, tables
+
+
+@pytest.fixture(scope="session")
+def planning_features(world, features_at) -> pd.DataFrame:
+    return features_at(resolve_cutoff(None, world["orders"]))
+
+
+@pytest.fixture(scope="session")
+def fitted_policy(world, training, planning_features, perfect_index, coupon_params):
+    data, tables = training
+    rows = basket_training_rows(tables, world["orders"], perfect_index,
+                                coupon_params["basket"]["horizon_days"])
+    menu = menu_offers(coupon_params["menu"]["thresholds"], coupon_params["menu"]["discounts"])
+    policy = CouponPolicy(list(planning_features.columns), model_columns(planning_features),
+                          menu, coupon_params).fit(data, rows)
+    policy.season_factor = season_factor(world["orders"], world["campaigns"],
+                                         pd.Timestamp(planning_features["cutoff_date"].iloc[0]),
+                                         coupon_params["window_days"])
+    policy.choose_segment_offers(planning_features)
+    return policy
