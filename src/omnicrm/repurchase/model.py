@@ -34,7 +34,8 @@ def feature_matrix(features: pd.DataFrame, feature_names: list[str]) -> np.ndarr
 
 
 def fit_booster(x: np.ndarray, y: np.ndarray, params: dict, n_estimators: int,
-                feature_names: list[str] | None = None, x_valid: np.ndarray | None = None, y_valid: np.ndarray | None = None,
+                feature_names: list[str] | None = None, x_valid: np.ndarray | None = None,
+                y_valid: np.ndarray | None = None,
                 early_stopping_rounds: int | None = None, n_jobs: int = 2,
                 seed: int = 0) -> xgb.Booster:
     """One XGBoost fit (optionally early-stopped on a later cut-off)."""
