@@ -11,6 +11,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import cross_val_predict
 
+from omnicrm.evaluation.persons import oneid_to_true
 from omnicrm.features.value_tiers import buying_power
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,21 @@ def supervised_ceiling(features: pd.DataFrame, tiers: np.ndarray, seed: int = 0)
 
 
 def evaluate_segments(person_features: pd.DataFrame, customer_segments: pd.DataFrame,
-                      truth_persons: pd.DataFrame, params: dict) -> tuple[dict, dict]:
+                      truth_persons: pd.DataFrame, params: dict,
+                      person_index: pd.DataFrame | None = None,
+                      truth_records: pd.DataFrame | None = None) -> tuple[dict, dict]:
+    """Segments vs the latent truth. Persons are OneID persons; each is judged against the
+    true person most of its records belong to (``person_index`` + ``truth_records``); without
+    them the person ids are taken to be the true ones."""
     truth = truth_persons.set_index("person_id")
     f = person_features.merge(customer_segments.drop(columns="cutoff_date"), on="person_id").set_index("person_id")
-    t = truth.loc[f.index]
+    if person_index is not None and truth_records is not None:
+        true_id = oneid_to_true(person_index, truth_records).set_index("person_id")[
+            "true_person_id"].reindex(f.index)
+        f = f[true_id.notna().to_numpy()]
+        t = truth.loc[true_id.dropna().to_numpy()]
+    else:
+        t = truth.loc[f.index]
     buyer = (f["frequency"] > 0).to_numpy()
     latent = t["value_tier"].to_numpy()
     tiers = f["value_tier"].to_numpy()

@@ -9,7 +9,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(nodes.evaluate_segments,
-                 ["person_features", "customer_segments", "truth_persons", "params:segments"],
+                 ["person_features", "customer_segments", "truth_persons", "params:segments",
+                  "person_index", "truth_records"],
                  ["segment_evaluation", "segment_evaluation_metrics"],
                  name="evaluate_segments"),
         ],
