@@ -36,7 +36,8 @@ def required_columns(repurchase_model, coupon_policy, segment_params: dict) -> l
     window = segment_params["lifecycle"]["engagement_window_days"]
     needed = ["person_id", *SEGMENT_FEATURES, f"collects_{window}d", f"carts_{window}d",
               *repurchase_model.feature_names, *coupon_policy.feature_names]
-    return list(dict.fromkeys(needed))
+    # the feature table's as-of date is a key, not a feature: no model reads it
+    return [c for c in dict.fromkeys(needed) if c != "cutoff_date"]
 
 
 def validate_input(scoring_input: pd.DataFrame, required: list[str]) -> pd.DataFrame:

@@ -113,7 +113,10 @@ def log_scoring_model(models: dict, params: dict, example: pd.DataFrame, require
                 metadata={"inference_pipeline": "omnicrm.scoring.pipeline:"
                                                 "create_inference_pipeline",
                           "input_columns": len(required)})
+        # on the run, and on the logged model so the registry's version page shows them
         mlflow.log_metrics({f"scoring.test.{k}": v for k, v in test_metrics.items()})
+        mlflow.log_metrics({f"test.{k}": v for k, v in test_metrics.items()},
+                           model_id=info.model_id)
         client = mlflow.MlflowClient()
         model_version = str(info.registered_model_version)
         run_tags = client.get_run(run.info.run_id).data.tags
