@@ -37,6 +37,18 @@ PLAN_COLUMNS = ["person_id", "coupon_threshold", "discount", "uplift_score",
                 "expected_incremental_revenue", "expected_incremental_margin", "expected_cost"]
 
 
+class AveragedClassifier:
+    """Mean predicted probability of several classifiers (bagged over seeds and leaf sizes):
+    the offer choice compares totals that differ by a few percent, and one model's knife-edge
+    splits would flip it."""
+
+    def __init__(self, models: list):
+        self.models = models
+
+    def predict_proba(self, X):
+        return np.mean([m.predict_proba(X) for m in self.models], axis=0)
+
+
 def menu_offers(thresholds, discounts) -> list[tuple[float, float]]:
     """The offer menu: every (X, Y) with Y < X."""
     return [(float(x), float(y)) for x in thresholds for y in discounts if y < x]
@@ -79,9 +91,13 @@ class CouponPolicy:
         seg = params.get("offer_segments") or {}
         self.basket_bins = int(seg.get("basket_bins", 5))
         self.lift_bins = int(seg.get("lift_bins", 5))
+        self.lift_axis = seg.get("lift_axis", "offer_model")  # or uplift_score
         self.segment_edges = None     # set by choose_segment_offers
         self.segment_offers = None    # segment id -> menu index, or -1 for no offer
         self.xgb = dict(params.get("xgb") or {})
+        self.leaf_share = params.get("leaf_share")
+        # the purchase model is bagged over these multiples of min_child_weight (and seeds)
+        self.bag_scales = [float(v) for v in params.get("bag_leaf_scales", [1.0])]
         self.seed = seed
         self.uplift_model = None
         self.uplift_model_name = None
@@ -101,7 +117,8 @@ class CouponPolicy:
         p = {"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05, "subsample": 0.8,
              "colsample_bytree": 0.8, "min_child_weight": 50.0, "n_jobs": 2,
              "tree_method": "hist", **self.xgb, **overrides}
-        return XGBClassifier(monotone_constraints=cons, random_state=self.seed, **p)
+        p.setdefault("random_state", self.seed)
+        return XGBClassifier(monotone_constraints=cons, **p)
 
     def fit(self, train: pd.DataFrame, basket_rows: pd.DataFrame,
             untreated: pd.DataFrame | None = None) -> CouponPolicy:
@@ -109,6 +126,12 @@ class CouponPolicy:
         redeemed); ``basket_rows``: features + log_basket of later non-coupon orders;
         ``untreated``: optional extra no-offer rows (non-members in the campaign windows)
         for the purchase model."""
+        if self.leaf_share is not None:
+            # a leaf must hold this share of the purchase data's information (the sum of the
+            # logistic hessians, ~ buyers): the same statistical resolution at any data size
+            p = float(train["bought"].mean())
+            self.xgb["min_child_weight"] = max(
+                1.0, float(self.leaf_share) * len(train) * p * (1 - p))
         self.basket_model = BasketModel(self.model_features, self.xgb, self.seed)
         self.basket_model.fit(basket_rows, basket_rows["log_basket"].to_numpy())
         mu, sigma = self.basket_model.predict(train)
@@ -122,7 +145,11 @@ class CouponPolicy:
             bought_all = np.r_[bought, untreated["bought"].to_numpy(int)]
         else:
             design_all, bought_all = design, bought
-        self.purchase_model = self._classifier(PURCHASE_MONOTONE).fit(design_all, bought_all)
+        base = float(self.xgb.get("min_child_weight", 50.0))
+        self.purchase_model = AveragedClassifier([
+            self._classifier(PURCHASE_MONOTONE, min_child_weight=base * scale,
+                             random_state=self.seed + i).fit(design_all, bought_all)
+            for i, scale in enumerate(self.bag_scales)])
         buyers = (train["bought"].to_numpy() > 0) & (X > 0)
         self.redeem_model = self._classifier(REDEEM_MONOTONE, n_estimators=150).fit(
             design[buyers], (train["redeemed"].to_numpy()[buyers] > 0).astype(int))
@@ -201,6 +228,8 @@ class CouponPolicy:
         offer segments)."""
         n, k = len(features), len(self.menu)
         mu, _ = self.basket_model.predict(features)
+        if self.lift_axis == "uplift_score" and self.uplift_model is not None:
+            return mu, self.uplift_score(features)
         lift = (cand["p_buy"].to_numpy() - cand["p_buy_none"].to_numpy()).reshape(k, n)
         return mu, lift.mean(axis=0)
 

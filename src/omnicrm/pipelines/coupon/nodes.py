@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def _metrics(prefix: str, values: dict) -> dict:
-    return {f"{prefix}.{k}": {"value": float(v), "step": 0} for k, v in values.items()
-            if v is not None and np.isfinite(v)}
+    """MLflow metrics (kedro-mlflow prefixes them with the dataset's name)."""
+    return {f"{prefix}.{k}" if prefix else k: {"value": float(v), "step": 0}
+            for k, v in values.items() if v is not None and np.isfinite(v)}
 
 
 def build_training_set(campaigns, campaign_offers, campaign_members, orders, order_items,
@@ -99,7 +100,7 @@ def select_uplift_model(train_set: pd.DataFrame, person_features: pd.DataFrame, 
         train_set[y_col].to_numpy(float))
     metrics = {}
     for r in rows:
-        metrics.update(_metrics(f"coupon_uplift.{r['learner']}",
+        metrics.update(_metrics(r["learner"],
                                 {k: r[k] for k in ("qini", "auuc", "qini_per_campaign",
                                                    "qini_margin")}))
     return final, best, table, _qini_plot(curves, held[y_col], held["treated"], best,
@@ -174,7 +175,7 @@ def plan_campaign(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
     log.info("coupon plan: %d offers, expected incremental margin %.0f CNY at cost %.0f CNY",
              summary["offers"], summary["expected_incremental_margin"],
              summary["expected_cost"])
-    metrics = _metrics("coupon_plan", {k: v for k, v in summary.items()
+    metrics = _metrics("", {k: v for k, v in summary.items()
                                        if isinstance(v, (int, float))})
     return plan, summary, metrics, _profit_by_threshold_plot(cand, plan)
 
@@ -246,7 +247,7 @@ def evaluate_plan(coupon_plan: pd.DataFrame, coupon_policy: CouponPolicy,
     log.info("coupon plan vs truth:\n%s", table.to_string(index=False))
     metrics = {}
     for r in table.itertuples(index=False):
-        metrics.update(_metrics(f"coupon_truth.{r.policy}",
+        metrics.update(_metrics(r.policy,
                                 {"true_incremental_margin": r.true_incremental_margin,
                                  "share_of_oracle": r.share_of_oracle}))
     return table, metrics
