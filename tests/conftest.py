@@ -91,3 +91,21 @@ def project(tmp_path_factory) -> Path:
     git_init(dest)
     kedro_run(dest, "synthetic", {"synthetic.persons": SMALL_WORLD, "synthetic.seed": 7})
     return dest
+
+
+#: Runtime parameters that keep the default pipelines quick on the 3,000-person world (fewer
+#: Optuna trials and cut-offs); the models are still real, only less tuned.
+FAST_PARAMS: dict = {"repurchase.seven_day.n_trials": 4, "repurchase.second_purchase.n_trials": 2,
+                     "repurchase.propensity.top_categories": 2,
+                     "repurchase.propensity.top_brands": 1,
+                     "repurchase.second_purchase.train_cutoffs": 12}
+
+
+@pytest.fixture(scope="session")
+def ran(project: Path) -> Path:
+    """The project copy after the README's main command (`kedro run`, then `kedro run
+    --pipeline evaluation`) on the generated world: shared by the end-to-end, scoring and
+    serving tests, so the default run happens once."""
+    kedro_run(project, params=FAST_PARAMS)
+    kedro_run(project, "evaluation", params=FAST_PARAMS)
+    return project

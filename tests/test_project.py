@@ -14,14 +14,7 @@ import pandas as pd
 import pytest
 
 from kedro.io import DatasetError
-from tests.conftest import SMALL_WORLD, kedro_run
-
-
-@pytest.fixture(scope="module")
-def ran(project: Path) -> Path:
-    """The project copy after `kedro run` (the default pipelines) on the generated world."""
-    kedro_run(project)
-    return project
+from tests.conftest import FAST_PARAMS, SMALL_WORLD, kedro_run
 
 
 def _runs(project: Path) -> pd.DataFrame:
@@ -121,7 +114,7 @@ def test_users_csv_exports_run_like_our_parquet(ran: Path, tmp_path: Path):
         pd.read_parquet(p).to_csv(p.with_suffix(".csv"), index=False)
         p.unlink()
     (own / "data" / "08_reporting" / "raw_profile.csv").unlink()
-    kedro_run(own)  # the default pipelines need no truth and accept CSV
+    kedro_run(own, params=FAST_PARAMS)  # the default pipelines need no truth and accept CSV
     profile = pd.read_csv(own / "data" / "08_reporting" / "raw_profile.csv")
     before = pd.read_csv(ran / "data" / "08_reporting" / "raw_profile.csv")
     pd.testing.assert_series_equal(profile["rows"], before["rows"])
