@@ -15,6 +15,7 @@ BENCHMARKS: list[str] = [
     "reports",  # one campaign report: papermill + nbconvert render vs nbconvert --execute
     "identity",  # OneID linkage quality (F1 overall and on Chinese hard cases) vs plain Splink
     "repurchase",  # 7-day repurchase: XGBoost + 50 Optuna trials on 1M persons vs HistGBM
+    "scoring",  # the registered scoring model: in-process rows/s and served latency p50/p95
     "coupon",  # uplift choice by Qini vs causalml uplift forest; plan's true profit vs oracle
 ]
 
