@@ -13,18 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omnicrm.evaluation.persons import oneid_to_true  # noqa: F401  (re-exported)
+
 from .budget import allocate_budget
-
-
-def oneid_to_true(person_index: pd.DataFrame, truth_records: pd.DataFrame) -> pd.DataFrame:
-    """OneID person_id -> true_person_id (majority of its records; ties: smallest id)."""
-    m = person_index[["record_id", "person_id"]].merge(
-        truth_records[["record_id", "person_id"]].rename(columns={"person_id": "true_person_id"}),
-        on="record_id")
-    votes = m.groupby(["person_id", "true_person_id"]).size().rename("records").reset_index()
-    votes = votes.sort_values(["person_id", "records", "true_person_id"],
-                              ascending=[True, False, True], kind="stable")
-    return votes.drop_duplicates("person_id")[["person_id", "true_person_id"]]
 
 
 def true_profit(plan: pd.DataFrame, mapping: pd.DataFrame, truth: pd.DataFrame,
