@@ -1,5 +1,6 @@
-"""End to end: `kedro run --pipeline coupon` on the 3,000-person project after the pipelines
-it reads from (cleansing -> identity -> features -> segments), with MLflow tracking."""
+"""End to end: the coupon pipeline inside the README's main command (`kedro run`, then the
+evaluation) on the 3,000-person project (the session's shared ``ran`` fixture), with MLflow
+tracking."""
 
 from __future__ import annotations
 
@@ -7,30 +8,8 @@ import pickle
 
 import mlflow
 import pandas as pd
-import pytest
 
 from omnicrm.coupons import PLAN_COLUMNS
-
-PIPELINES = ["cleansing", "identity", "features", "segments", "coupon"]
-
-
-@pytest.fixture(scope="module")
-def ran(project):
-    """One session, as `kedro run --pipelines ...` would: one MLflow run for all of them."""
-    import os
-
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
-    cwd = os.getcwd()
-    os.chdir(project)
-    try:
-        bootstrap_project(project)
-        with KedroSession.create(project_path=project) as session:
-            session.run(pipeline_names=PIPELINES)
-    finally:
-        os.chdir(cwd)
-    return project
 
 
 def test_plan_table_and_reports(ran):
