@@ -12,7 +12,8 @@ from omnicrm.repurchase.labels import label_cutoffs
 from omnicrm.repurchase.model import RepurchaseModel, fit_booster
 from omnicrm.repurchase.targeting import select_audience
 from omnicrm.repurchase.training import (TimeSplit, data_end, features_at_cutoffs,
-                                         model_feature_names, person_orders)
+                                         make_pruner, model_feature_names, person_orders,
+                                         stratified_sample, tune)
 
 
 def _tables_of(world) -> dict:
@@ -127,3 +128,31 @@ def test_audience_takes_the_middle_band_of_30_to_90_day_buyers(stacked):
     assert set(audience["person_id"]) == set(scores[(scores >= lo) & (scores < hi)].index)
     fixed = select_audience(today, model, 30, 90, 0.0, 0.02, band_by="probability")
     assert (fixed["score"] < 0.02).all()
+
+
+def test_stratified_sample_keeps_the_buy_rate():
+    y = (np.arange(100_000) % 50 == 0).astype(int)  # 2% buyers
+    rows = stratified_sample(y, 10_000, seed=1)
+    assert len(rows) == 10_000 and len(np.unique(rows)) == 10_000
+    assert y[rows].sum() == 200
+    assert (stratified_sample(y, 200_000) == np.arange(len(y))).all()  # small: every row
+
+
+def test_tuning_on_a_sample_refits_the_best_on_every_row(stacked):
+    split, frame, names = stacked
+    train, valid = frame[split.mask(frame, "train")], frame[split.mask(frame, "valid")]
+    x, y = train[names].astype("float32").to_numpy(), train["label"].to_numpy()
+    result = tune(x, y, valid[names].astype("float32").to_numpy(), valid["label"].to_numpy(),
+                  names, n_trials=8, max_estimators=60, early_stopping_rounds=10,
+                  sample_rows=len(y) // 2, pruner="median")
+    assert abs(result.tuned_rows - len(y) // 2) <= 1  # class shares rounded
+    # the returned booster is the refit on all rows: its tree count is its own early stop
+    assert result.booster is not None
+    assert result.booster.num_boosted_rounds() >= result.n_estimators
+    assert 0.5 < result.valid_auc <= 1.0
+    assert set(result.trials["state"]) <= {"COMPLETE", "PRUNED"}
+    full = tune(x, y, valid[names].astype("float32").to_numpy(), valid["label"].to_numpy(),
+                names, n_trials=2, max_estimators=30, sample_rows=None, pruner="none")
+    assert full.booster is None and full.tuned_rows == len(y)
+    with pytest.raises(ValueError, match="unknown pruner"):
+        make_pruner("sometimes")

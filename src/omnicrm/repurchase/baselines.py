@@ -89,11 +89,13 @@ def bgnbd_probability(model: BGNBD, features: pd.DataFrame, horizon_days: int) -
 
 def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     """``frame`` plus BG/NBD's view of each person (``bgnbd_p_alive``,
-    ``bgnbd_expected``: expected purchases in the horizon), fitted separately at each
-    cut-off on the history before it, so it is as point-in-time as the features."""
+    ``bgnbd_expected``: expected purchases in the horizon, ``bgnbd_p_buy``: P(at least one)),
+    fitted separately at each cut-off on the history before it, so it is as point-in-time as
+    the features."""
     out = frame.copy()
     out["bgnbd_p_alive"] = np.nan
     out["bgnbd_expected"] = np.nan
+    out["bgnbd_p_buy"] = np.nan
     for _, rows in out.groupby("cutoff_date").groups.items():
         part = out.loc[rows]
         if (part["frequency"] > 0).sum() < 10:
@@ -102,4 +104,43 @@ def add_bgnbd_features(frame: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
         x, t_x, T = bgnbd_inputs(part)
         out.loc[rows, "bgnbd_p_alive"] = model.p_alive(x, t_x, T)
         out.loc[rows, "bgnbd_expected"] = model.expected_purchases(horizon_days, x, t_x, T)
+        out.loc[rows, "bgnbd_p_buy"] = model.p_any_purchase(horizon_days, x, t_x, T)
+    return out
+
+
+def add_segment_bgnbd_features(frame: pd.DataFrame, horizon_days: int,
+                               segment_by: str = "avg_order_value", segments: int = 4,
+                               min_buyers: int = 100) -> pd.DataFrame:
+    """``frame`` plus BG/NBD fitted separately within quantile segments of ``segment_by``
+    (at each cut-off, on the history before it): ``bgnbd_seg_p_alive``,
+    ``bgnbd_seg_expected``, ``bgnbd_seg_p_buy``. Plain BG/NBD shrinks every customer towards
+    one population's purchase and dropout rates; big-basket customers buy at other rates than
+    small-basket ones, so a prior per segment is a better start for the few-purchase
+    customers. A segment with fewer than ``min_buyers`` buyers uses the cut-off's one fit."""
+    out = frame.copy()
+    cols = ("bgnbd_seg_p_alive", "bgnbd_seg_expected", "bgnbd_seg_p_buy")
+    for c in cols:
+        out[c] = np.nan
+    for _, rows in out.groupby("cutoff_date").groups.items():
+        part = out.loc[rows]
+        buyer = part["frequency"].to_numpy(float) > 0
+        if buyer.sum() < 10:
+            continue
+        value = np.log1p(np.nan_to_num(part[segment_by].to_numpy(float)))
+        edges = np.quantile(value[buyer], np.linspace(0, 1, segments + 1)[1:-1])
+        seg = np.searchsorted(edges, value, side="right")
+        overall = fit_bgnbd(part)
+        x, t_x, T = bgnbd_inputs(part)
+        for k in range(segments):
+            inside = seg == k
+            if not inside.any():
+                continue
+            model = (BGNBD.fit(x[inside & buyer], t_x[inside & buyer], T[inside & buyer])
+                     if (inside & buyer).sum() >= min_buyers else overall)
+            idx = part.index[inside]
+            xs, ts, Ts = x[inside], t_x[inside], T[inside]
+            out.loc[idx, "bgnbd_seg_p_alive"] = model.p_alive(xs, ts, Ts)
+            out.loc[idx, "bgnbd_seg_expected"] = model.expected_purchases(horizon_days, xs, ts,
+                                                                          Ts)
+            out.loc[idx, "bgnbd_seg_p_buy"] = model.p_any_purchase(horizon_days, xs, ts, Ts)
     return out

@@ -55,3 +55,47 @@ def compare(predictions: pd.DataFrame, label: str) -> pd.DataFrame:
         rows.append({"model": name, **classification_metrics(
             y, prob if score is None else score.to_numpy(), prob)})
     return pd.DataFrame(rows)
+
+
+def auc_uncertainty(predictions: pd.DataFrame, label: str, n_bootstrap: int = 200,
+                    seed: int = 0, reference: str = "bgnbd") -> pd.DataFrame:
+    """How sure each model's holdout AUC is: a 95% percentile interval from resampling
+    persons (a person's rows at several test cut-offs stay together, so correlated rows do
+    not narrow the interval), the AUC at each test cut-off (min / max), and ``beats_<ref>``,
+    the share of resamples in which the model's AUC is above ``reference``'s on the same
+    persons (a paired comparison: both models face the same buyers)."""
+    from sklearn.metrics import roc_auc_score
+
+    y = predictions[label].to_numpy(int)
+    models = [m for m in MODELS if m in predictions]
+    score = {m: predictions[f"{m}_score" if f"{m}_score" in predictions else m].to_numpy(float)
+             for m in models}
+    persons, owner = np.unique(predictions["person_id"].astype(str), return_inverse=True)
+    rng = np.random.default_rng(seed)
+    boot = {m: [] for m in models}
+    for _ in range(n_bootstrap):
+        weight = np.bincount(rng.integers(0, len(persons), len(persons)),
+                             minlength=len(persons))[owner]
+        kept = weight > 0
+        if not 0 < y[kept].sum() < kept.sum():
+            continue
+        for m in models:
+            boot[m].append(roc_auc_score(y[kept], score[m][kept], sample_weight=weight[kept]))
+    per_cutoff = {m: [] for m in models}
+    for _, rows in predictions.groupby("cutoff_date").groups.items():
+        yc = predictions.loc[rows, label].to_numpy(int)
+        if 0 < yc.sum() < len(yc):
+            for m in models:
+                per_cutoff[m].append(roc_auc_score(yc, predictions.loc[rows].pipe(
+                    lambda part, m=m: part[f"{m}_score" if f"{m}_score" in part else m])))
+    out = []
+    ref = np.asarray(boot.get(reference, []))
+    for m in models:
+        b = np.asarray(boot[m])
+        out.append({"model": m,
+                    "auc_ci_low": float(np.quantile(b, 0.025)) if len(b) else np.nan,
+                    "auc_ci_high": float(np.quantile(b, 0.975)) if len(b) else np.nan,
+                    "auc_cutoff_min": min(per_cutoff[m], default=np.nan),
+                    "auc_cutoff_max": max(per_cutoff[m], default=np.nan),
+                    f"beats_{reference}": float((b > ref).mean()) if len(ref) else np.nan})
+    return pd.DataFrame(out)

@@ -33,16 +33,29 @@ def feature_matrix(features: pd.DataFrame, feature_names: list[str]) -> np.ndarr
     return features[feature_names].astype("float32").to_numpy()
 
 
+def offset_margin(features: pd.DataFrame, offset_feature: str | None) -> np.ndarray | None:
+    """Log-odds of the probability column ``offset_feature`` (e.g. BG/NBD's P(buy in the
+    horizon)): the trees start from it and learn corrections. None without one."""
+    if not offset_feature:
+        return None
+    p = np.clip(np.nan_to_num(features[offset_feature].to_numpy(float), nan=1e-4), 1e-6,
+                1 - 1e-6)
+    return np.log(p / (1 - p)).astype("float32")
+
+
 def fit_booster(x: np.ndarray, y: np.ndarray, params: dict, n_estimators: int,
                 feature_names: list[str] | None = None, x_valid: np.ndarray | None = None,
                 y_valid: np.ndarray | None = None,
                 early_stopping_rounds: int | None = None, n_jobs: int = 2,
-                seed: int = 0) -> xgb.Booster:
-    """One XGBoost fit (optionally early-stopped on a later cut-off)."""
-    train = xgb.DMatrix(x, label=y, feature_names=feature_names)
+                seed: int = 0, margin: np.ndarray | None = None,
+                margin_valid: np.ndarray | None = None) -> xgb.Booster:
+    """One XGBoost fit (optionally early-stopped on a later cut-off; optionally boosting
+    from a prior's log-odds ``margin``)."""
+    train = xgb.DMatrix(x, label=y, feature_names=feature_names, base_margin=margin)
     evals = []
     if x_valid is not None:
-        evals = [(xgb.DMatrix(x_valid, label=y_valid, feature_names=feature_names), "valid")]
+        evals = [(xgb.DMatrix(x_valid, label=y_valid, feature_names=feature_names,
+                              base_margin=margin_valid), "valid")]
     return xgb.train({**BASE_PARAMS, **params, "nthread": n_jobs, "seed": seed}, train,
                      num_boost_round=n_estimators, evals=evals,
                      early_stopping_rounds=early_stopping_rounds if evals else None,
@@ -67,10 +80,14 @@ class RepurchaseModel:
     horizon_days: int = 7
     target: str = "buy_7d"
     params: dict = field(default_factory=dict)   # the tuned XGBoost parameters
+    # a probability column the trees boost from (its log-odds is each row's starting margin),
+    # e.g. BG/NBD's P(buy in the horizon) on transaction logs; None: the usual global bias
+    offset_feature: str | None = None
 
     def _dmatrix(self, features: pd.DataFrame) -> xgb.DMatrix:
         return xgb.DMatrix(feature_matrix(features, self.feature_names),
-                           feature_names=list(self.feature_names))
+                           feature_names=list(self.feature_names),
+                           base_margin=offset_margin(features, self.offset_feature))
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         """1-D P(buy within the horizon), one per row of ``features``."""

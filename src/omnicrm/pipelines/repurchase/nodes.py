@@ -109,7 +109,8 @@ def train_seven_day_model(training_features: pd.DataFrame, orders: pd.DataFrame,
     trained = train_and_compare(
         frame, "label", names, split, cfg["horizon_days"], "buy_7d", cfg["n_trials"],
         cfg["max_estimators"], cfg["early_stopping_rounds"], params["n_jobs"], params["seed"],
-        _callbacks(cfg.get("track_trials", True), "buy_7d"))
+        _callbacks(cfg.get("track_trials", True), "buy_7d"),
+        tune_sample_rows=cfg.get("tune_sample_rows"), pruner=cfg.get("pruner", "median"))
     log.info("7-day model on the test cut-offs:\n%s", trained.comparison.to_string())
     trials = trained.tuning.trials.drop(columns=["datetime_start", "datetime_complete"],
                                         errors="ignore")
@@ -187,7 +188,8 @@ def train_second_purchase(training_features: pd.DataFrame, orders: pd.DataFrame,
     trained = train_and_compare(
         frame, "label", names, split, cfg["horizon_days"], "second_purchase_45d",
         cfg["n_trials"], cfg["max_estimators"], cfg["early_stopping_rounds"],
-        params["n_jobs"], params["seed"], _callbacks(False, "second_purchase_45d"))
+        params["n_jobs"], params["seed"], _callbacks(False, "second_purchase_45d"),
+        tune_sample_rows=cfg.get("tune_sample_rows"), pruner=cfg.get("pruner", "median"))
     today = person_features[_new_buyers(person_features, cfg["new_buyer_days"])]
     scores = trained.model.reasons(today, top_k=params["targeting"]["top_reasons"])
     scores.insert(1, "p_second_purchase_45d", trained.model.predict_proba(today))
