@@ -109,7 +109,7 @@ def test_registered_in_the_omnicrm_command():
     assert "evaluate" in cli.commands["repurchase"].commands
 
 
-def test_timing_features_count_visits_and_gaps():
+def test_timing_features_are_gaps_between_visit_days():
     from omnicrm.repurchase.transactions import purchase_timing_features
 
     day = pd.Timestamp("2026-03-01")
@@ -122,9 +122,6 @@ def test_timing_features_count_visits_and_gaps():
                        day - pd.Timedelta(days=3), day + pd.Timedelta(days=1)]})
     out = purchase_timing_features(purchases, pd.Series(["a", "b", "c"]), day).set_axis(
         ["a", "b", "c"])
-    assert out.loc["a", ["orders_7d", "orders_30d", "orders_90d"]].tolist() == [0, 3, 4]
-    assert out.loc["b", ["orders_7d", "orders_30d", "orders_90d"]].tolist() == [1, 1, 1]
-    assert out.loc["c", "orders_90d"] == 0
     assert out.loc["a", "mean_gap_days"] == 15 and out.loc["a", "median_gap_days"] == 15
     assert out.loc["a", "days_since_second_last"] == 20
     assert out.loc["a", "recency_over_gap"] == pytest.approx(10 / 15)
