@@ -36,8 +36,8 @@ def prepare(scratch: Path, data: str, persons: int) -> dict:
 
     from omnicrm.coupons.basket import basket_training_rows
     from omnicrm.coupons.training import (as_matrix, campaign_training_set,
-                                          features_function, model_columns, registrations)
-    from omnicrm.features import resolve_cutoff
+                                          features_function, model_columns)
+    from omnicrm.features import member_registrations, resolve_cutoff
     from omnicrm.pipelines.synthetic.world import generate_world
 
     w = generate_world(persons=persons, seed=42)
@@ -45,7 +45,7 @@ def prepare(scratch: Path, data: str, persons: int) -> dict:
     tables = {"orders": w["orders"], "order_items": w["order_items"], "events": w["events"],
               "campaign_members": w["campaign_members"],
               "coupon_redemptions": w["coupon_redemptions"],
-              "registrations": registrations(w["pos_members"], w["tmall_members"],
+              "registrations": member_registrations(w["pos_members"], w["tmall_members"],
                                              w["wechat_members"], w["web_members"]),
               "person_index": index}
     params = _params()

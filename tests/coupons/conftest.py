@@ -13,8 +13,8 @@ import yaml
 from omnicrm.coupons.basket import basket_training_rows
 from omnicrm.coupons.policy import CouponPolicy, menu_offers
 from omnicrm.coupons.training import (campaign_training_set, features_function, model_columns,
-                                      registrations, season_factor)
-from omnicrm.features import resolve_cutoff
+                                      season_factor)
+from omnicrm.features import member_registrations, resolve_cutoff
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def features_at(world, perfect_index):
     tables = {"orders": w["orders"], "order_items": w["order_items"], "events": w["events"],
               "campaign_members": w["campaign_members"],
               "coupon_redemptions": w["coupon_redemptions"],
-              "registrations": registrations(w["pos_members"], w["tmall_members"],
+              "registrations": member_registrations(w["pos_members"], w["tmall_members"],
                                              w["wechat_members"], w["web_members"]),
               "person_index": perfect_index}
     return features_function(tables, w["products"], {}, "duckdb", {"threads": 2})

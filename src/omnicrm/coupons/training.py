@@ -144,15 +144,6 @@ def season_factor(orders: pd.DataFrame, campaigns: pd.DataFrame, plan_start: pd.
     return season_index(orders, plan_start, window_days) / float(np.mean(train))
 
 
-def registrations(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
-                  wechat_members: pd.DataFrame, web_members: pd.DataFrame) -> pd.DataFrame:
-    """record_id, channel, registered_at of every member record (no personal data)."""
-    parts = [df[["record_id", "registered_at"]].assign(channel=channel)
-             for channel, df in zip(("pos", "tmall", "wechat", "web"),
-                                    (pos_members, tmall_members, wechat_members, web_members))]
-    return pd.concat(parts, ignore_index=True)[["record_id", "channel", "registered_at"]]
-
-
 def non_member_rows(feature_tables: dict[str, pd.DataFrame], members: pd.DataFrame,
                     campaigns: pd.DataFrame, orders: pd.DataFrame, person_index: pd.DataFrame,
                     gross_margin: float, sample: float = 1.0, seed: int = 0) -> pd.DataFrame:

@@ -21,9 +21,9 @@ from omnicrm.coupons.evaluation import (global_best_offer, heuristic_offers,  # 
                                         oneid_to_true, oracle_plan, true_profit)
 from omnicrm.coupons.mlflow_models import PolicyPyfunc, UpliftPyfunc  # noqa: E402
 from omnicrm.coupons.policy import CouponPolicy, menu_offers  # noqa: E402
+from omnicrm.features import member_registrations  # noqa: E402
 from omnicrm.coupons.training import (as_matrix, campaign_training_set,  # noqa: E402
-                                      features_function, model_columns, registrations,
-                                      season_factor)
+                                      features_function, model_columns, season_factor)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def build_training_set(campaigns, campaign_offers, campaign_members, orders, ord
     engine = engine or {}
     tables = {"orders": orders, "order_items": order_items, "events": events,
               "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
-              "registrations": registrations(pos_members, tmall_members, wechat_members,
+              "registrations": member_registrations(pos_members, tmall_members, wechat_members,
                                              web_members),
               "person_index": person_index[["record_id", "person_id"]]}
     features_at = features_function(tables, products, feature_params,

@@ -6,23 +6,9 @@ import logging
 
 import pandas as pd
 
-from omnicrm.features import person_features, resolve_cutoff
+from omnicrm.features import member_registrations, person_features, resolve_cutoff  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-MEMBER_TABLES = ("pos", "tmall", "wechat", "web")
-
-
-def member_registrations(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
-                         wechat_members: pd.DataFrame, web_members: pd.DataFrame
-                         ) -> pd.DataFrame:
-    """When each member record registered, in which channel: the only member columns the
-    features need (no personal data goes further)."""
-    parts = [df[["record_id", "registered_at"]].assign(channel=channel)
-             for channel, df in zip(MEMBER_TABLES,
-                                    (pos_members, tmall_members, wechat_members, web_members))]
-    return pd.concat(parts, ignore_index=True)[["record_id", "channel", "registered_at"]]
-
 
 def build_person_features(orders: pd.DataFrame, order_items: pd.DataFrame,
                           products: pd.DataFrame, events: pd.DataFrame,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omnicrm.features import member_registrations
 from omnicrm.repurchase.labels import item_purchases, label_cutoffs, top_values
 from omnicrm.repurchase.metrics import classification_metrics
 from omnicrm.repurchase.model import RepurchaseModel
@@ -18,18 +19,14 @@ from omnicrm.repurchase.training import (TimeSplit, data_end,
                                          person_orders, train_and_compare)
 
 log = logging.getLogger(__name__)
-MEMBER_TABLES = ("pos", "tmall", "wechat", "web")
 
 
 def _tables(orders, order_items, events, campaign_members, coupon_redemptions,
             pos_members, tmall_members, wechat_members, web_members, person_index) -> dict:
-    regs = pd.concat([df[["record_id", "registered_at"]].assign(channel=channel)
-                      for channel, df in zip(MEMBER_TABLES, (pos_members, tmall_members,
-                                                             wechat_members, web_members))],
-                     ignore_index=True)
     return {"orders": orders, "order_items": order_items, "events": events,
             "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
-            "registrations": regs[["record_id", "channel", "registered_at"]],
+            "registrations": member_registrations(pos_members, tmall_members, wechat_members,
+                                                  web_members),
             "person_index": person_index[["record_id", "person_id"]]}
 
 
