@@ -12,7 +12,13 @@ from click.testing import CliRunner
 
 from omnicrm.evaluation.linkage import hard_case_scores, pairwise_scores
 from omnicrm.identity.api import link_incremental, person_index_from, standardise_tables
-from omnicrm.identity.link import link_records
+from omnicrm.identity.link import (
+    constrained_clusters,
+    link_records,
+    model_frame,
+    name_frequencies,
+    names_compatible,
+)
 from omnicrm.identity.standardise import standardise_records
 
 CHANNELS = ("pos", "tmall", "wechat", "web")
@@ -43,11 +49,12 @@ def test_every_record_gets_one_person_with_a_confidence(linked, world):
 
 def test_linkage_is_precise_and_finds_most_links(scores):
     overall = scores.loc["overall"]
-    # measured on this world (seed 7): precision 0.97, recall 0.76, F1 0.85; about a fifth
-    # of the true pairs share no identifier at all (nickname-only WeChat followers)
-    assert overall["precision"] >= 0.95
-    assert overall["recall"] >= 0.70
-    assert overall["f1"] >= 0.80
+    # measured on this world (seed 7): precision 0.982, recall 0.786, F1 0.873; a tenth of
+    # the true pairs share nothing at all (nickname-only WeChat followers), so no linker gets
+    # past recall 0.91 here (tests/evaluation: the evidence ceiling)
+    assert overall["precision"] >= 0.97
+    assert overall["recall"] >= 0.77
+    assert overall["f1"] >= 0.86
 
 
 def test_chinese_hard_cases_are_linked(scores):
@@ -58,13 +65,101 @@ def test_chinese_hard_cases_are_linked(scores):
 
 def test_family_mobiles_and_common_names_do_not_collapse_people(scores, linked, world):
     fam = scores.loc["family_shared_mobile"]
-    # measured 0.83: a nameless WeChat follower on a family phone is the weak spot
-    assert fam["precision"] >= 0.8, fam.to_dict()
+    # measured 0.88 (0.83 before phones that a man's and a woman's record carry counted as
+    # family phones): a nameless WeChat follower on a family phone is the weak spot
+    assert fam["precision"] >= 0.86, fam.to_dict()
     # persons sharing a family phone stay apart: few linked pairs across household members
     assert scores.loc["overall", "household_false_merges"] <= 0.03 * scores.loc[
         "overall", "predicted_pairs"]
     same_name = scores.loc["overall", "same_name_false_merges"]
     assert same_name <= 0.01 * scores.loc["overall", "predicted_pairs"]
+
+
+def test_a_shared_rare_name_is_evidence_of_its_own(linked, world):
+    """Two records of one person that share only a name sound (a POS card and a web account
+    without a mobile): rare names link on their own, as the name-frequency model says."""
+    std, index = linked[0], linked[3].set_index("record_id")["person_id"]
+    s = std.merge(world["truth_records"][["record_id", "person_id"]], on="record_id")
+    pairs = s.merge(s, on=["person_id", "name_key"], suffixes=("_l", "_r"))
+    pairs = pairs[pairs["record_id_l"] < pairs["record_id_r"]]
+
+    def same(col):
+        return (pairs[f"{col}_l"].notna() & (pairs[f"{col}_l"] == pairs[f"{col}_r"])).to_numpy()
+
+    identifiers = same("mobile_suffix") | same("id_raw") | same("email") | same("unionid")
+    only_name = pairs[~identifiers]
+    linked_share = (index.reindex(only_name["record_id_l"]).to_numpy()
+                    == index.reindex(only_name["record_id_r"]).to_numpy()).mean()
+    # measured on this world: 0.65 of 450 such pairs (0.44 with Splink's own name counts)
+    assert len(only_name) > 300
+    assert linked_share >= 0.6
+
+
+def test_name_frequency_counts_strangers_not_the_persons_own_records():
+    frame = pd.DataFrame({
+        "record_id": [f"R{i}" for i in range(8)],
+        "source": ["pos", "web", "pos", "web", "tmall", "pos", "web", "tmall"],
+        "name_hanzi": ["洪勇帅", None, "张伟", "张伟", "张伟", "张伟", "张伟", "张伟"],
+        "surname_py": ["hong", "hong", "zhang", "zhang", "zhang", "zhang", "zhang", "zhang"],
+        "given_py": ["yongshuai", "yongshuai", "wei", "wei", "wei", "wei", "wei", "wei"],
+        "name_key": ["hong yongshuai"] * 2 + ["wei zhang"] * 6,
+    })
+    tf = name_frequencies(frame).get("name_key").set_index("name_key")["tf_name_key"]
+    # 洪勇帅 twice in two channels: no stranger counted, so its parts set it: 2/8 x 2/8
+    assert tf["hong yongshuai"] == pytest.approx((2 / 8) * (2 / 8))
+    # 张伟 six times in three channels: at least three strangers' records out of 8
+    assert tf["wei zhang"] == pytest.approx(max((6 / 8) * (6 / 8), 3 / 8))
+    hanzi = name_frequencies(frame).get("name_hanzi").set_index("name_hanzi")["tf_name_hanzi"]
+    assert hanzi["张伟"] == tf["wei zhang"]
+
+
+def test_a_phone_a_man_and_a_woman_carry_is_a_family_phone():
+    std = pd.DataFrame({
+        "record_id": ["POS-1", "WECHAT-1", "POS-2", "WECHAT-2"],
+        "source": ["pos", "wechat", "pos", "wechat"],
+        "name_hanzi": ["杨妍涵", None, "李明", None], "surname_py": ["yang", None, "li", None],
+        "given_py": ["yanhan", None, "ming", None], "name_py": [None] * 4,
+        "name_key": ["yang yanhan", None, "li ming", None],
+        "mobile": ["18761417656", "18761417656", "13800138000", "13800138000"],
+        "mobile_prefix": ["187", "187", "138", "138"],
+        "mobile_suffix": ["7656", "7656", "8000", "8000"],
+        "mobile_masked": [False] * 4, "id_raw": [None] * 4, "id_number": [None] * 4,
+        "birth_date": [pd.NaT] * 4, "gender": ["F", "M", "M", "M"],
+        "province": [None] * 4, "city": [None] * 4, "district": [None] * 4,
+        "address_detail": [None] * 4, "email": [None] * 4,
+    })
+    frame = model_frame(std)
+    # a woman's card and a man's WeChat on one number: not one person's phone
+    assert frame["mobile_shared"].tolist() == [True, True, False, False]
+
+
+def test_names_compatible_allows_typos_and_latin_names_not_strangers():
+    assert names_compatible({("liao", "xuanning")}, {("liao", "xuanguo")})  # 廖轩宁/廖轩国
+    assert names_compatible({("zhang", "longchao")}, {("zhang", "eric")})    # Eric Zhang
+    assert names_compatible({("zhang", "wei")}, {("wei", "zhang")})          # order
+    assert not names_compatible({("liao", "xuanning")}, {("liao", "mingjie")})
+    assert not names_compatible({("wang", "qiang")}, {("wang", "lei")})       # father / son
+    assert not names_compatible({("liao", "xuanning")}, {("zhao", "xuanning")})
+
+
+def test_one_valid_id_is_one_person_whatever_the_names_say():
+    std = pd.DataFrame({
+        "record_id": ["A", "B", "C"], "id_number": ["500106198208223675"] * 2 + [None],
+        "birth_date": [pd.Timestamp("1982-08-22")] * 2 + [pd.NaT],
+        "surname_py": ["sun", "sun", "sun"], "given_py": ["ze", "rui", "rui"],
+    })
+    pairs = pd.DataFrame({"record_id_l": ["A", "A"], "record_id_r": ["B", "C"],
+                          "match_probability": [1.0, 0.99],
+                          "rule": ["same valid ID", "splink"]})
+    clusters = constrained_clusters(std["record_id"], std, pairs, 0.9)
+    label = clusters.set_index("record_id")["cluster"]
+    assert label["A"] == label["B"]           # 孙泽 / 孙睿 with one ID: a typo'd name
+    # C meets A's cluster by a scored pair only: the names still have to fit, and B's does
+    assert label["C"] == label["A"]
+    pairs.loc[0, "rule"] = "splink"
+    clusters = constrained_clusters(std["record_id"], std, pairs.iloc[[0]], 0.9)
+    label = clusters.set_index("record_id")["cluster"]
+    assert label["A"] != label["B"]           # without the ID rule the names refuse it
 
 
 def test_masked_mobile_is_partial_evidence_never_a_full_number(linked):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -84,7 +85,8 @@ def splink_settings(params: dict | None = None) -> dict:
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_key"),
-            cll.ExactMatchLevel("name_hanzi").configure(label_for_charts="same characters"),
+            cll.ExactMatchLevel("name_hanzi", term_frequency_adjustments=True)
+            .configure(label_for_charts="same characters"),
             cll.ExactMatchLevel("name_key", term_frequency_adjustments=True)
             .configure(label_for_charts="same pinyin (homophone, order, traditional)"),
             cll.And(cll.ExactMatchLevel("surname_py"), cll.JaroWinklerLevel("given_py", 0.88))
@@ -187,8 +189,13 @@ def model_frame(std: pd.DataFrame, rare_name_max: int = 30) -> pd.DataFrame:
     # a mobile (or masked mobile's visible digits) that records with different name sounds
     # carry is a family phone: weaker evidence than a number only one name uses
     phone = std["mobile_prefix"] + "*" + std["mobile_suffix"]
-    names = std.groupby(phone)["name_key"].nunique()
-    std["mobile_shared"] = phone.map(names).fillna(0).to_numpy() > 1
+    by_phone = std.groupby(phone)
+    shared = by_phone["name_key"].nunique() > 1
+    # ... and so is one that a man's and a woman's record carry, or two ID numbers or birth
+    # dates: the nameless WeChat follower on mum's number is not mum
+    for col in ("gender", "id_number", "birth_date"):
+        shared |= by_phone[col].nunique() > 1
+    std["mobile_shared"] = phone.map(shared).fillna(False).to_numpy(dtype=bool)
     df = std[MODEL_COLUMNS].copy()
     df["birth_date"] = pd.to_datetime(df["birth_date"]).dt.strftime("%Y-%m-%d")
     df["mobile_masked"] = df["mobile_masked"].fillna(False).astype(bool)
@@ -196,6 +203,53 @@ def model_frame(std: pd.DataFrame, rare_name_max: int = 30) -> pd.DataFrame:
         if c not in ("mobile_masked", "mobile_shared"):
             df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df
+
+
+def name_frequencies(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """How often a stranger carries each name: the term-frequency tables (``tf_name_key``,
+    ``tf_name_hanzi``) Splink uses for the name levels instead of counting the input.
+
+    A plain count overstates a rare name's frequency by counting the person's own records
+    (洪勇帅 twice in 20,000 records is almost surely one man, not 2 in 20,000 people), so
+    the frequency is the count less one record per channel the name occurs in, floored by
+    what the name's parts predict: share of its surname x share of its given name (both
+    estimated from thousands of independent people). 张伟 keeps its high count; a rare
+    name's weight grows with the rarity of its parts and shrinks as the data grows."""
+    named = frame.dropna(subset=["name_key", "surname_py", "given_py"])
+    n = max(len(named), 1)
+    p_surname = named["surname_py"].value_counts() / n
+    p_given = named["given_py"].value_counts() / n
+    per_name = named.groupby("name_key").agg(
+        records=("record_id", "size"), sources=("source", "nunique"),
+        surname=("surname_py", "first"), given=("given_py", "first"))
+    parts = (p_surname.reindex(per_name["surname"]).to_numpy()
+             * p_given.reindex(per_name["given"]).to_numpy())
+    others = (per_name["records"] - per_name["sources"]).to_numpy() / n
+    tf_key = pd.DataFrame({"name_key": per_name.index,
+                           "tf_name_key": np.maximum(parts, others)})
+    hanzi = named.dropna(subset=["name_hanzi"]).drop_duplicates("name_hanzi")
+    tf_hanzi = hanzi[["name_hanzi", "name_key"]].merge(tf_key, on="name_key")
+    tf_hanzi = tf_hanzi.rename(columns={"tf_name_key": "tf_name_hanzi"})
+    return {"name_key": tf_key, "name_hanzi": tf_hanzi[["name_hanzi", "tf_name_hanzi"]]}
+
+
+def _register(db_api, frame: pd.DataFrame) -> tuple:
+    """The model frame and its name frequencies, registered with the Splink backend."""
+    records = db_api.register(frame, dataset_display_name="records")
+    tf = {col: db_api.register(table, dataset_display_name=f"tf_{col}")
+          for col, table in name_frequencies(frame).items()}
+    return records, tf
+
+
+def _linker(registered: tuple, settings: dict):
+    """A Splink linker over the registered records that uses our name frequencies."""
+    from splink import Linker
+
+    records, tf = registered
+    linker = Linker(records, settings)
+    for col, table in tf.items():
+        linker.table_management.register_term_frequency_lookup(table, col)
+    return linker
 
 
 # ------------------------------------------------------------------ deterministic rules
@@ -208,6 +262,9 @@ def _pairs_on(std: pd.DataFrame, keys: list[str], rule: str, extra=None) -> pd.D
     pairs = pd.DataFrame({"record_id_l": first, "record_id_r": sub["record_id"]})
     pairs = pairs[pairs["record_id_l"] != pairs["record_id_r"]]
     return pairs.assign(rule=rule)
+
+
+IDENTITY_RULES = ("same valid ID", "same unionid")
 
 
 def deterministic_pairs(std: pd.DataFrame) -> pd.DataFrame:
@@ -227,16 +284,36 @@ def deterministic_pairs(std: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ constrained clustering
+@lru_cache(maxsize=100_000)
+def _syllables(given_py: str) -> tuple[str, ...] | None:
+    """'xuanning' -> ('xuan', 'ning'); None for a given name that is not pinyin ('eric')."""
+    from omnicrm.chinese.standardise import split_pinyin
+
+    parts = split_pinyin(given_py)
+    return tuple(parts) if parts else None
+
+
 def names_compatible(a: set, b: set) -> bool:
     """Two clusters' names can be one person's: some pair of (surname, given) pinyin agrees
-    in sound (either order) or shares the surname with a similar given name (a typo)."""
+    in sound (either order), or shares the surname with a given name that is similar, one
+    character of two off (a clerk's typo: 廖轩宁 / 廖轩国) or a Latin first name (Eric
+    Zhang)."""
     from rapidfuzz.distance import JaroWinkler
 
     for sa, ga in a:
         for sb, gb in b:
             if {sa, ga} == {sb, gb}:
                 return True
-            if sa == sb and JaroWinkler.similarity(ga, gb) >= 0.88:
+            if sa != sb:
+                continue
+            if JaroWinkler.similarity(ga, gb) >= 0.88:
+                return True
+            pa, pb = _syllables(ga), _syllables(gb)
+            if pa is None or pb is None:
+                return True
+            # one of two or more characters: a single-character given name that changed
+            # is another person (王强 / 王磊, father and son on one phone)
+            if len(pa) == len(pb) >= 2 and sum(x != y for x, y in zip(pa, pb)) == 1:
                 return True
     return False
 
@@ -301,8 +378,12 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
     left = usable["record_id_l"].astype(str).map(index).to_numpy()[order]
     right = usable["record_id_r"].astype(str).map(index).to_numpy()[order]
     prob = usable["match_probability"].to_numpy()[order]
+    # one valid ID number or WeChat unionid is one person whatever the names say (a typo'd
+    # or nick name); only conflicting IDs or birth dates still refuse such a pair
+    rule = usable["rule"] if "rule" in usable else pd.Series("", index=usable.index)
+    certain = rule.isin(IDENTITY_RULES).to_numpy()[order]
     blocked = 0
-    for a, b, p in zip(left, right, prob, strict=True):
+    for a, b, p, sure in zip(left, right, prob, certain, strict=True):
         if np.isnan(a) or np.isnan(b):
             continue
         a, b = int(a), int(b)
@@ -320,7 +401,7 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
         na, nb = names_of.get(ra, set()), names_of.get(rb, set())
         if (ia and ib and ia != ib) or (ba and bb and ba != bb) or \
                 (is_frozen[ra] and is_frozen[rb]) or \
-                (na and nb and not names_compatible(na, nb)):
+                (not sure and na and nb and not names_compatible(na, nb)):
             blocked += 1
             continue
         if ra > rb:
@@ -402,8 +483,6 @@ def score_pairs(std: pd.DataFrame, model: dict, params: dict | None = None,
     boolean ``is_new`` column and only pairs with a new record are generated (incremental)."""
     import copy
 
-    from splink import Linker
-
     p = _params(params)
     model = copy.deepcopy(model)
     frame = model_frame(std, p["rare_name_max"])
@@ -413,7 +492,7 @@ def score_pairs(std: pd.DataFrame, model: dict, params: dict | None = None,
             rule["blocking_rule"] = f"({rule['blocking_rule']}) AND (l.is_new OR r.is_new)"
         model["additional_columns_to_retain"] = ["source", "is_new"]
     db_api = _db_api(p["engine"])
-    linker = Linker(db_api.register(frame, dataset_display_name="records"), model)
+    linker = _linker(_register(db_api, frame), model)
     return _predict(linker, p["predict_threshold"])
 
 
@@ -422,8 +501,6 @@ def link_records(std: pd.DataFrame, params: dict | None = None,
     """Link a standardised table (``omnicrm.identity.standardise``): train a Splink model (or
     use ``model``, a saved one), score the blocked pairs, add the deterministic pairs and
     cluster under constraints."""
-    from splink import Linker
-
     p = _params(params)
     if std["record_id"].duplicated().any():
         dup = std.loc[std["record_id"].duplicated(), "record_id"].head(3).tolist()
@@ -434,10 +511,10 @@ def link_records(std: pd.DataFrame, params: dict | None = None,
     linker, saved = None, {}
     if len(std) >= 2:
         db_api = _db_api(p["engine"])
-        frame = db_api.register(model_frame(std, p["rare_name_max"]),
-                                dataset_display_name="records")
+        frame = model_frame(std, p["rare_name_max"])
+        registered = _register(db_api, frame)
         settings = model if model is not None else splink_settings(p)
-        linker = Linker(frame, settings)
+        linker = _linker(registered, settings)
         if model is None:
             train_model(linker, p)
             settings = fix_probabilities(linker.misc.save_model_to_json(), p["fixed_m"], "m")
@@ -445,7 +522,7 @@ def link_records(std: pd.DataFrame, params: dict | None = None,
             prior = settings.get("probability_two_random_records_match") or 0.0
             if not 0.0 < prior < 1.0:  # no deterministic pair to estimate it from
                 settings["probability_two_random_records_match"] = 1.0 / max(len(std), 2)
-            linker = Linker(frame, settings)
+            linker = _linker(registered, settings)
         scored = _predict(linker, p["predict_threshold"])
         saved = linker.misc.save_model_to_json()
     pairs = pd.concat([det, scored], ignore_index=True)
