@@ -35,5 +35,8 @@ def _project_uri(relative: str, scheme: str = "") -> str:
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # an environment overrides single parameters (conf/spark: identity.engine) and keeps
+    # the rest of base's nested settings
+    "merge_strategy": {"parameters": "soft"},
     "custom_resolvers": {"project_uri": _project_uri},
 }

@@ -13,13 +13,20 @@ ENGINES = ("duckdb", "spark", "pandas")
 
 def spark_session(master: str = "local[*]", conf: dict[str, Any] | None = None):
     """The active Spark session, or a new one. Timestamps are kept in UTC so that naive
-    wall-clock times of the data mean the same on every engine."""
+    wall-clock times of the data mean the same on every engine; Splink's similarity jar is
+    on the class path so the OneID linker runs on the same session."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName("omnicrm")
     settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
                 "spark.sql.shuffle.partitions": "8",
                 "spark.ui.showConsoleProgress": "false", **(conf or {})}
+    try:  # Splink's string similarity functions (Jaro-Winkler ...) for OneID on Spark
+        from splink.backends.spark import similarity_jar_location
+
+        settings.setdefault("spark.jars", similarity_jar_location())
+    except ImportError:
+        pass
     for key, value in settings.items():
         builder = builder.config(key, str(value))
     return builder.getOrCreate()

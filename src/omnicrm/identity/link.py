@@ -22,7 +22,7 @@ MODEL_COLUMNS = [
 ]
 
 DEFAULT_PARAMS: dict = {
-    "engine": "duckdb",              # or "spark" (a SparkSession must exist)
+    "engine": "duckdb",              # or "spark" (the active SparkSession, else a local one)
     "match_threshold": 0.9,          # P(match) at which a scored pair may join two records
     "predict_threshold": 0.3,        # pairs kept from Splink (for confidences and charts)
     "prior_recall": 0.25,            # share of true pairs the deterministic rules find (prior)
@@ -171,13 +171,46 @@ def splink_settings(params: dict | None = None) -> dict:
 
 def _db_api(engine: str):
     if engine == "spark":
-        from pyspark.sql import SparkSession
+        import tempfile
+
         from splink import SparkAPI
 
-        return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
+        from omnicrm.features.engine import spark_session
+
+        spark = spark_session()
+        # Splink breaks Spark's lineage by writing its big intermediate tables under the
+        # checkpoint directory: use the cluster's if it has one, else a local scratch folder
+        if spark.sparkContext._jsc.sc().getCheckpointDir().isEmpty():
+            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="omnicrm-splink-"))
+        return SparkAPI(spark_session=spark)
     from splink import DuckDBAPI
 
     return DuckDBAPI()
+
+
+def model_for_engine(model: dict, params: dict) -> dict:
+    """A saved Splink model for ``params['engine']``'s SQL: our comparisons written in that
+    dialect with the saved model's trained numbers (a model trained on DuckDB quotes its
+    columns "so" and calls jaro_winkler_similarity; Spark reads the first as strings and
+    knows the second as jaro_winkler)."""
+    target = "spark" if params["engine"] == "spark" else "duckdb"
+    if model.get("sql_dialect", "duckdb") == target:
+        return model
+    fresh = splink_settings(params).create_settings_dict(target)
+    saved = {c["output_column_name"]: c["comparison_levels"] for c in model["comparisons"]}
+    for comparison in fresh["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = comparison["comparison_levels"]
+        if name not in saved or len(saved[name]) != len(levels):
+            raise ValueError(f"the saved OneID model's '{name}' comparison does not match "
+                             "this version's: re-train it (kedro run --pipeline identity)")
+        for level, trained in zip(levels, saved[name], strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in trained:
+                    level[key] = trained[key]
+    fresh["probability_two_random_records_match"] = model[
+        "probability_two_random_records_match"]
+    return fresh
 
 
 def model_frame(std: pd.DataFrame, rare_name_max: int = 30) -> pd.DataFrame:
@@ -484,7 +517,7 @@ def score_pairs(std: pd.DataFrame, model: dict, params: dict | None = None,
     import copy
 
     p = _params(params)
-    model = copy.deepcopy(model)
+    model = copy.deepcopy(model_for_engine(model, p))
     frame = model_frame(std, p["rare_name_max"])
     if only_new:
         frame["is_new"] = std["is_new"].to_numpy(dtype=bool)
@@ -513,7 +546,7 @@ def link_records(std: pd.DataFrame, params: dict | None = None,
         db_api = _db_api(p["engine"])
         frame = model_frame(std, p["rare_name_max"])
         registered = _register(db_api, frame)
-        settings = model if model is not None else splink_settings(p)
+        settings = model_for_engine(model, p) if model is not None else splink_settings(p)
         linker = _linker(registered, settings)
         if model is None:
             train_model(linker, p)
