@@ -49,12 +49,12 @@ def test_every_record_gets_one_person_with_a_confidence(linked, world):
 
 def test_linkage_is_precise_and_finds_most_links(scores):
     overall = scores.loc["overall"]
-    # measured on this world (seed 7): precision 0.982, recall 0.786, F1 0.873; a tenth of
+    # measured on this world (seed 7): precision 0.978, recall 0.807, F1 0.884; a tenth of
     # the true pairs share nothing at all (nickname-only WeChat followers), so no linker gets
     # past recall 0.91 here (tests/evaluation: the evidence ceiling)
     assert overall["precision"] >= 0.97
-    assert overall["recall"] >= 0.77
-    assert overall["f1"] >= 0.86
+    assert overall["recall"] >= 0.79
+    assert overall["f1"] >= 0.87
 
 
 def test_chinese_hard_cases_are_linked(scores):
@@ -65,7 +65,7 @@ def test_chinese_hard_cases_are_linked(scores):
 
 def test_family_mobiles_and_common_names_do_not_collapse_people(scores, linked, world):
     fam = scores.loc["family_shared_mobile"]
-    # measured 0.88 (0.83 before phones that a man's and a woman's record carry counted as
+    # measured 0.87 (0.83 before phones that a man's and a woman's record carry counted as
     # family phones): a nameless WeChat follower on a family phone is the weak spot
     assert fam["precision"] >= 0.86, fam.to_dict()
     # persons sharing a family phone stay apart: few linked pairs across household members
@@ -115,22 +115,26 @@ def test_name_frequency_counts_strangers_not_the_persons_own_records():
 
 def test_a_phone_a_man_and_a_woman_carry_is_a_family_phone():
     std = pd.DataFrame({
-        "record_id": ["POS-1", "WECHAT-1", "POS-2", "WECHAT-2"],
-        "source": ["pos", "wechat", "pos", "wechat"],
-        "name_hanzi": ["杨妍涵", None, "李明", None], "surname_py": ["yang", None, "li", None],
-        "given_py": ["yanhan", None, "ming", None], "name_py": [None] * 4,
-        "name_key": ["yang yanhan", None, "li ming", None],
-        "mobile": ["18761417656", "18761417656", "13800138000", "13800138000"],
-        "mobile_prefix": ["187", "187", "138", "138"],
-        "mobile_suffix": ["7656", "7656", "8000", "8000"],
-        "mobile_masked": [False] * 4, "id_raw": [None] * 4, "id_number": [None] * 4,
-        "birth_date": [pd.NaT] * 4, "gender": ["F", "M", "M", "M"],
-        "province": [None] * 4, "city": [None] * 4, "district": [None] * 4,
-        "address_detail": [None] * 4, "email": [None] * 4,
+        "record_id": ["POS-1", "WECHAT-1", "POS-2", "WECHAT-2", "POS-3", "TMALL-3"],
+        "source": ["pos", "wechat", "pos", "wechat", "pos", "tmall"],
+        "name_hanzi": ["杨妍涵", None, "李明", None, "廖轩宁", "廖轩国"],
+        "surname_py": ["yang", None, "li", None, "liao", "liao"],
+        "given_py": ["yanhan", None, "ming", None, "xuanning", "xuanguo"],
+        "name_py": [None] * 6,
+        "name_key": ["yang yanhan", None, "li ming", None, "liao xuanning", "liao xuanguo"],
+        "mobile": ["18761417656", "18761417656", "13800138000", "13800138000",
+                   "18868237967", None],
+        "mobile_prefix": ["187", "187", "138", "138", "188", "188"],
+        "mobile_suffix": ["7656", "7656", "8000", "8000", "7967", "7967"],
+        "mobile_masked": [False] * 5 + [True], "id_raw": [None] * 6, "id_number": [None] * 6,
+        "birth_date": [pd.NaT] * 6, "gender": ["F", "M", "M", "M", "M", "M"],
+        "province": [None] * 6, "city": [None] * 6, "district": [None] * 6,
+        "address_detail": [None] * 6, "email": [None] * 6,
     })
     frame = model_frame(std)
-    # a woman's card and a man's WeChat on one number: not one person's phone
-    assert frame["mobile_shared"].tolist() == [True, True, False, False]
+    # a woman's card and a man's WeChat on one number: not one person's phone; a clerk's
+    # typo (廖轩宁 / 廖轩国) does not make a number a family phone
+    assert frame["mobile_shared"].tolist() == [True, True, False, False, False, False]
 
 
 def test_names_compatible_allows_typos_and_latin_names_not_strangers():

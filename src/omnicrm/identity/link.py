@@ -219,11 +219,19 @@ def model_frame(std: pd.DataFrame, rare_name_max: int = 30) -> pd.DataFrame:
     evidence even without a shared city; 张伟 is not)."""
     std = std.assign(name_block=std["name_key"].where(
         std.groupby("name_key")["record_id"].transform("size") <= rare_name_max))
-    # a mobile (or masked mobile's visible digits) that records with different name sounds
-    # carry is a family phone: weaker evidence than a number only one name uses
+    # a mobile (or masked mobile's visible digits) that records with different names carry
+    # is a family phone: weaker evidence than a number only one name uses (a typo'd or
+    # reordered name is the same name: 廖轩宁 / 廖轩国)
     phone = std["mobile_prefix"] + "*" + std["mobile_suffix"]
     by_phone = std.groupby(phone)
-    shared = by_phone["name_key"].nunique() > 1
+    several = by_phone["name_key"].nunique()
+    several = several[several > 1].index
+    named = std[phone.isin(several) & std["surname_py"].notna() & std["given_py"].notna()]
+    names = pd.Series(list(zip(named["surname_py"], named["given_py"])), index=named.index)
+    names = names.groupby(phone[named.index]).agg(set)
+    shared = pd.Series(False, index=by_phone.size().index)
+    if len(names):
+        shared[names.index] = [not _one_name(n) for n in names]
     # ... and so is one that a man's and a woman's record carry, or two ID numbers or birth
     # dates: the nameless WeChat follower on mum's number is not mum
     for col in ("gender", "id_number", "birth_date"):
@@ -324,6 +332,12 @@ def _syllables(given_py: str) -> tuple[str, ...] | None:
 
     parts = split_pinyin(given_py)
     return tuple(parts) if parts else None
+
+
+def _one_name(names: set) -> bool:
+    """Every two of these (surname, given) pinyin names can be one person's."""
+    names = list(names)
+    return all(names_compatible({a}, {b}) for i, a in enumerate(names) for b in names[i + 1:])
 
 
 def names_compatible(a: set, b: set) -> bool:
