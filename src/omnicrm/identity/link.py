@@ -371,7 +371,8 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
     clusters unless that would put two different valid ID numbers, two different birth
     dates or two unrelated names in one person. So a chain through a shared family mobile
     (the nameless WeChat follower on dad's number) or a common name cannot merge a father
-    with his son, or two different 张伟.
+    with his son, or two different 张伟. A pair of one valid ID or unionid skips the name
+    check (a typo'd name on the card is still the card holder).
 
     ``frozen`` (record_id -> person_id) seeds the clusters of an existing index; two of them
     are never merged (incremental mode).
