@@ -54,7 +54,11 @@ def test_runs_log_params_metrics_plots_and_model(segmented: Path):
     segments = pd.read_parquet(segmented / "data/07_model_output/customer_segments.parquet")
     assert (model.predict(features) == segments["value_tier"].to_numpy()).all()
     ev = runs.loc["segments_evaluation"]
-    assert ev["metrics.segment_evaluation_metrics.segments_eval.value_tier_ari_buyers"] > 0.2
+    key = "metrics.segment_evaluation_metrics.segments_eval.{}".format
+    assert ev[key("value_tier_ari_buyers")] > 0.2
+    # the Bayes ceiling of the same run, from the catalog's orders and synthetic parameters
+    assert ev[key("bayes_ceiling_ari_buyers")] == pytest.approx(0.34, abs=0.02)
+    assert ev[key("bayes_ceiling_ari_buyers")] > ev[key("value_tier_ari_buyers")]
 
 
 def test_segments_notebook_reproduces_the_profile(segmented: Path, tmp_path: Path):

@@ -45,7 +45,11 @@ def segments(features, fitted, params) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def evaluation(features, segments, world, params) -> dict:
-    return evaluate_segments(features, segments, world["truth_persons"], params)[0]
+    from omnicrm.pipelines.synthetic.world import default_params
+
+    return evaluate_segments(features, segments, world["truth_persons"], params,
+                             truth_records=world["truth_records"], orders=world["orders"],
+                             synthetic=default_params())[0]
 
 
 def test_segment_table_has_one_row_per_person_with_named_ordered_tiers(features, segments):
@@ -75,9 +79,11 @@ def test_tiers_recover_the_latent_tier_as_far_as_the_data_reveals_it(fitted, eva
     metrics = {k.removeprefix("value_tiers."): v["value"] for k, v in fitted[1].items()}
     assert metrics["silhouette"] > 0.3
     assert metrics["bootstrap_ari_mean"] > 0.7
-    # the world's noise caps what any method reaches from the observables: a supervised model
-    # told the true tiers gets ~0.33 ARI here; we reach most of it, and beat plain k-means
-    assert evaluation["value_tier_ari_buyers"] > 0.8 * evaluation["supervised_ceiling_ari_buyers"]
+    # the world's noise caps what any method reaches from the observables: the Bayes-optimal
+    # tiers (the generator's own model) get 0.340 ARI here, LDA told the tiers 0.328; we
+    # reach most of it (0.272), and beat plain k-means (0.158)
+    assert evaluation["value_tier_ari_buyers"] > 0.75 * evaluation["bayes_ceiling_ari_buyers"]
+    assert evaluation["value_tier_ari_buyers"] < evaluation["bayes_ceiling_ari_buyers"]
     assert evaluation["value_tier_ari_buyers"] > evaluation["plain_kmeans_ari_buyers"] + 0.08
     assert evaluation["value_tier_spearman_buyers"] > 0.8
     assert evaluation["adjacent_tier_accuracy_buyers"] > 0.9

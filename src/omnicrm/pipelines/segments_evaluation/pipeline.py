@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(nodes.evaluate_segments,
                  ["person_features", "customer_segments", "truth_persons", "params:segments",
-                  "person_index", "truth_records"],
+                  "person_index", "truth_records", "orders", "params:synthetic"],
                  ["segment_evaluation", "segment_evaluation_metrics"],
                  name="evaluate_segments"),
         ],
