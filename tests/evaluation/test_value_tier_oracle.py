@@ -74,6 +74,8 @@ def test_no_method_blind_to_the_generator_beats_the_ceiling(judged):
     assert adjusted_rand_score(latent, ours) < ceiling
     assert supervised_ari(buyers, latent) < ceiling      # LDA told the tiers (cross-validated)
     assert adjusted_rand_score(latent, plain_kmeans_tiers(buyers, 6)) < ceiling
+    # ours gets most of the way: measured 0.319 of 0.340
+    assert adjusted_rand_score(latent, ours) > 0.9 * ceiling
 
 
 def test_bounds_that_know_latent_traits_sit_above_the_ceiling(judged):

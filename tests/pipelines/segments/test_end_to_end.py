@@ -56,9 +56,10 @@ def test_runs_log_params_metrics_plots_and_model(segmented: Path):
     ev = runs.loc["segments_evaluation"]
     key = "metrics.segment_evaluation_metrics.segments_eval.{}".format
     assert ev[key("value_tier_ari_buyers")] > 0.2
-    # the Bayes ceiling of the same run, from the catalog's orders and synthetic parameters
+    # the Bayes ceiling of the same run, from the catalog's orders and synthetic parameters:
+    # 0.340 on this world, ours 0.319
     assert ev[key("bayes_ceiling_ari_buyers")] == pytest.approx(0.34, abs=0.02)
-    assert ev[key("bayes_ceiling_ari_buyers")] > ev[key("value_tier_ari_buyers")]
+    assert ev[key("value_tier_ari_buyers")] > 0.9 * ev[key("bayes_ceiling_ari_buyers")]
 
 
 def test_segments_notebook_reproduces_the_profile(segmented: Path, tmp_path: Path):

@@ -78,15 +78,17 @@ def test_tier_profile_rises_from_low_to_very_high(features, segments, params):
 def test_tiers_recover_the_latent_tier_as_far_as_the_data_reveals_it(fitted, evaluation):
     metrics = {k.removeprefix("value_tiers."): v["value"] for k, v in fitted[1].items()}
     assert metrics["silhouette"] > 0.3
-    assert metrics["bootstrap_ari_mean"] > 0.7
+    # measured 0.92 over 10 rounds (0.80 when the centres were fitted on all buyers)
+    assert metrics["bootstrap_ari_mean"] > 0.85
     # the world's noise caps what any method reaches from the observables: the Bayes-optimal
-    # tiers (the generator's own model) get 0.340 ARI here, LDA told the tiers 0.328; we
-    # reach most of it (0.272), and beat plain k-means (0.158)
-    assert evaluation["value_tier_ari_buyers"] > 0.75 * evaluation["bayes_ceiling_ari_buyers"]
+    # tiers (the generator's own model) get 0.340 ARI here, LDA told the tiers 0.328; ours
+    # 0.319 (0.272 when fitted on all buyers), plain k-means 0.158
+    assert evaluation["value_tier_ari_buyers"] > 0.9 * evaluation["bayes_ceiling_ari_buyers"]
     assert evaluation["value_tier_ari_buyers"] < evaluation["bayes_ceiling_ari_buyers"]
-    assert evaluation["value_tier_ari_buyers"] > evaluation["plain_kmeans_ari_buyers"] + 0.08
-    assert evaluation["value_tier_spearman_buyers"] > 0.8
-    assert evaluation["adjacent_tier_accuracy_buyers"] > 0.9
+    assert evaluation["value_tier_ari_buyers"] > evaluation["plain_kmeans_ari_buyers"] + 0.12
+    assert evaluation["value_tier_accuracy_buyers"] > 0.55       # Bayes: 0.617, chance ~0.2
+    assert evaluation["value_tier_spearman_buyers"] > 0.85
+    assert evaluation["adjacent_tier_accuracy_buyers"] > 0.93
 
 
 def test_lifecycle_stages_follow_the_rules_and_the_truth(features, segments, params,
@@ -133,7 +135,7 @@ def test_model_scales_by_fitting_on_a_sample(features, params):
     from omnicrm.features.value_tiers import ValueTierModel
 
     big = ValueTierModel(fit_sample=100_000).fit(features)
-    small = ValueTierModel(fit_sample=1500).fit(features)
+    small = ValueTierModel(fit_sample=400).fit(features)   # of the ~1,100 with 3+ orders
     from sklearn.metrics import adjusted_rand_score
 
     buyers = features[features["frequency"] > 0]

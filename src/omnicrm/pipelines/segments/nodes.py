@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 def _model(params: dict, random_state: int | None = None) -> ValueTierModel:
     return ValueTierModel(n_tiers=params["n_tiers"], weights=params.get("weights"),
                           fit_sample=params.get("fit_sample", 200_000),
+                          fit_min_orders=params.get("fit_min_orders", 3),
+                          fit_min_persons=params.get("fit_min_persons", 500),
                           random_state=params.get("seed", 0) if random_state is None
                           else random_state)
 
