@@ -116,3 +116,69 @@ def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
         summary["expected_incremental_revenue"] = float(
             chosen["expected_incremental_revenue"].sum())
     return chosen, summary
+
+
+def allocate_by_segment(margin: np.ndarray, cost: np.ndarray, segment: np.ndarray,
+                        budget: float | None, floor: float = 0.0, iterations: int = 60
+                        ) -> tuple[np.ndarray, float]:
+    """One offer (or none) per segment under a total budget; the segment is the unit that
+    chooses (as in the unconstrained plan), so a tight budget moves whole segments to cheaper
+    offers instead of dropping persons from their expensive ones.
+
+    ``margin``, ``cost``: (offers, persons) expected incremental margin and cost (-inf margin
+    = offer not allowed); ``segment``: the person's segment; ``floor``: an offer must earn
+    more than this per person. Lagrangian over the segment totals, greedy fill, then the one
+    move the rest of the budget cannot pay for whole is given to part of its segment, the
+    members with the most extra margin per extra yuan first. Returns the offer index per
+    person (-1 none) and lambda, the marginal return of the last yuan (0 when the budget
+    does not bind)."""
+    segs, inv = np.unique(segment, return_inverse=True)
+    k, n_seg = margin.shape[0], len(segs)
+    size = np.bincount(inv, minlength=n_seg).astype(float)
+    ok = np.isfinite(margin)
+    m = np.where(ok, margin, 0.0)
+    M = np.vstack([np.bincount(inv, weights=m[o], minlength=n_seg) for o in range(k)])
+    C = np.vstack([np.bincount(inv, weights=cost[o], minlength=n_seg) for o in range(k)])
+    allowed = np.vstack([np.bincount(inv, weights=ok[o], minlength=n_seg) for o in range(k)])
+    M = np.where(allowed == size, M - floor * size, -np.inf)  # net of the floor, all-or-none
+
+    def spent(choice):
+        sel = choice >= 0
+        return float(C[choice[sel], np.flatnonzero(sel)].sum())
+
+    lam = 0.0
+    choice = _choose(M, C, 0.0, 0.0)
+    if budget is not None and spent(choice) > budget:
+        lo, hi = 0.0, 1.0
+        while spent(_choose(M, C, hi, 0.0)) > budget and hi < 1e6:
+            hi *= 2
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if spent(_choose(M, C, mid, 0.0)) > budget else (lo, mid)
+        lam = hi
+        choice = _choose(M, C, lam, 0.0)
+        choice = _fill(M, C, choice, budget - spent(choice), 0.0)
+    person = choice[inv]
+    if budget is None or lam == 0.0:
+        return person, lam
+    # the best move left (more margin, more cost than the slack pays for whole), to part of
+    # its segment
+    slack = budget - spent(choice)
+    cols = np.arange(n_seg)
+    cur_m = np.where(choice >= 0, M[np.maximum(choice, 0), cols], 0.0)
+    cur_c = np.where(choice >= 0, C[np.maximum(choice, 0), cols], 0.0)
+    dm, dc = M - cur_m, C - cur_c
+    good = np.isfinite(dm) & (dm > 0) & (dc > 0)
+    if not good.any() or slack <= 0:
+        return person, lam
+    o, s = np.unravel_index(np.argmax(np.where(good, dm / np.maximum(dc, 1e-9), -np.inf)),
+                            dm.shape)
+    members = np.flatnonzero(inv == s)
+    c_cur = choice[s]
+    pm = m[o, members] - (m[c_cur, members] if c_cur >= 0 else floor)
+    pc = cost[o, members] - (cost[c_cur, members] if c_cur >= 0 else 0.0)
+    order = np.argsort(-(pm / np.maximum(pc, 1e-9)), kind="stable")
+    order = order[pm[order] > 0]
+    take = order[np.cumsum(np.maximum(pc[order], 0.0)) <= slack]
+    person[members[take]] = o
+    return person, lam
