@@ -139,9 +139,24 @@ def season_index(orders: pd.DataFrame, start: pd.Timestamp, window_days: int) ->
 def season_factor(orders: pd.DataFrame, campaigns: pd.DataFrame, plan_start: pd.Timestamp,
                   window_days: int) -> float:
     """Baseline purchase hazard of the planning window relative to the campaign windows the
-    models learned from (their mean season index)."""
+    models learned from (their mean season index), over the given orders."""
     train = [season_index(orders, s, window_days) for s in campaigns["start_date"]]
     return season_index(orders, plan_start, window_days) / float(np.mean(train))
+
+
+def season_factors(orders: pd.DataFrame, person_index: pd.DataFrame, campaigns: pd.DataFrame,
+                   plan_start: pd.Timestamp, window_days: int) -> dict[str, float]:
+    """Season factors of the planning window, apart for returning buyers (``repeat``: orders
+    of a person who had ordered before) and for first purchases (``first``). A first order
+    follows the person's registration more than the calendar, so pooling both dilutes the
+    festival peak that returning buyers' hazard follows (on the 20,000-person worlds the
+    pooled factor of Double 11 came out at 1.49-1.61, returning buyers' at 1.67-1.79)."""
+    idx = person_index[["record_id", "person_id"]].drop_duplicates("record_id")
+    o = orders[["record_id", "ordered_at"]].merge(idx, on="record_id", how="inner")
+    o = o.sort_values("ordered_at", kind="stable")
+    repeat = o.duplicated("person_id").to_numpy()
+    return {"repeat": season_factor(o[repeat], campaigns, plan_start, window_days),
+            "first": season_factor(o[~repeat], campaigns, plan_start, window_days)}
 
 
 def non_member_rows(feature_tables: dict[str, pd.DataFrame], members: pd.DataFrame,
