@@ -36,7 +36,7 @@ def prepare(scratch: Path, data: str, persons: int) -> dict:
 
     from omnicrm.coupons.basket import basket_training_rows
     from omnicrm.coupons.training import (as_matrix, campaign_training_set,
-                                          features_function, model_columns)
+                                          features_function, model_columns, non_member_rows)
     from omnicrm.features import member_registrations, resolve_cutoff
     from omnicrm.pipelines.synthetic.world import generate_world
 
@@ -55,10 +55,14 @@ def prepare(scratch: Path, data: str, persons: int) -> dict:
                                              features_at, params["gross_margin"])
     baskets = basket_training_rows(by_cutoff, w["orders"], index,
                                    params["basket"]["horizon_days"])
+    untreated = non_member_rows(by_cutoff, train, w["campaigns"], w["orders"], index,
+                                params["gross_margin"],
+                                params["purchase"]["non_member_sample"], params["seed"])
     plan_features = features_at(resolve_cutoff(None, w["orders"]))
     with open(Path(data) / "inputs.pkl", "wb") as fh:
-        pickle.dump({"train": train, "baskets": baskets, "features": plan_features,
-                     "orders": w["orders"], "campaigns": w["campaigns"],
+        pickle.dump({"train": train, "baskets": baskets, "untreated": untreated,
+                     "features": plan_features,
+                     "orders": w["orders"], "campaigns": w["campaigns"], "index": index,
                      "truth": w["truth_offer_outcomes"]}, fh)
     # the peers' split: the same held-out campaigns as ours
     cols = model_columns(plan_features)
@@ -85,8 +89,9 @@ def ours(scratch: Path, data: str) -> dict:
     params = _params()
     train, _ = nodes.check_training_campaigns(d["train"], params)
     learner, name, table, fig, _ = nodes.select_uplift_model(train, d["features"], params)
-    policy, *_ = nodes.fit_policy(train, d["baskets"], d["features"], learner, name,
-                                  d["orders"], d["campaigns"], params)
+    policy, *_ = nodes.fit_policy(train, d["baskets"], d["untreated"], d["features"],
+                                  learner, name,
+                                  d["orders"], d["campaigns"], d["index"], params)
     rec = policy.recommend(d["features"])
     truth, f = d["truth"], d["features"]
     ident = pd.DataFrame({"person_id": f["person_id"], "true_person_id": f["person_id"]})
@@ -96,21 +101,27 @@ def ours(scratch: Path, data: str) -> dict:
     everyone = ident[["person_id"]].assign(coupon_threshold=x, discount=y)
     cand = policy.candidates(f)
     p0 = cand.groupby("person_id")["p_buy_none"].first().sort_values(ascending=False)
-    n_offers = int((rec["coupon_threshold"] > 0).sum())
+    top_share = params["evaluation"]["propensity_top_share"]
+    top = p0.index[:int(round(top_share * len(p0)))]
     baselines = {
         f"no targeting ({int(x)}/{int(y)})": value(everyone),
-        f"propensity top {n_offers} ({int(x)}/{int(y)})":
-            value(everyone[everyone["person_id"].isin(p0.index[:n_offers])]),
+        f"propensity top {top_share:.0%} ({int(x)}/{int(y)})":
+            value(everyone[everyone["person_id"].isin(top)]),
         "heuristic (X from avg spend)": value(heuristic_offers(
             f, params["menu"]["thresholds"], params["menu"]["discounts"],
             params["evaluation"]["heuristic_discount_rate"])),
     }
     oracle = value(oracle_plan(truth, pd.Index(f["person_id"])))
+    budget = params["evaluation"]["budget_share"] * float(rec["expected_cost"].sum())
+    chosen, _ = policy.plan(f, budget)
+    oracle_budget = value(oracle_plan(truth, pd.Index(f["person_id"]), budget=budget))
     best = table.iloc[0]
     top = max(baselines, key=baselines.get)
     return {"learner": name, "qini": float(best["qini"]), "auuc": float(best["auuc"]),
             "share": value(rec) / oracle, "baseline": top, "baseline_share": baselines[top] / oracle,
             "profit": value(rec), "oracle": oracle,
+            "budget": budget, "budget_share": value(chosen) / oracle_budget,
+            "budget_true_cost": true_profit(chosen, ident, truth, send)["true_cost"],
             "learners": {r.learner: float(r.qini) for r in table.itertuples()}}
 
 
@@ -179,6 +190,10 @@ def run(opts: Options) -> list[Row]:
             i["baseline"], "",
             f"ours {i['profit']:,.0f} CNY vs oracle {i['oracle']:,.0f} CNY (planning window)",
             higher_is_better=True),
+        Row(NAME, size, "true profit at a budget, share of oracle", i["budget_share"], 1.0,
+            "oracle at the same budget", "",
+            f"budget {i['budget']:,.0f} CNY (half our plan's expected cost); our plan's true "
+            f"cost {i['budget_true_cost']:,.0f} CNY", higher_is_better=True),
     ]
     if c is not None:
         rows += [

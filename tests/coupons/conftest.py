@@ -13,7 +13,7 @@ import yaml
 from omnicrm.coupons.basket import basket_training_rows
 from omnicrm.coupons.policy import CouponPolicy, menu_offers
 from omnicrm.coupons.training import (campaign_training_set, features_function, model_columns,
-                                      season_factor)
+                                      non_member_rows, season_factors)
 from omnicrm.features import member_registrations, resolve_cutoff
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,11 +60,16 @@ def fitted_policy(world, training, planning_features, perfect_index, coupon_para
     data, tables = training
     rows = basket_training_rows(tables, world["orders"], perfect_index,
                                 coupon_params["basket"]["horizon_days"])
+    untreated = non_member_rows(tables, data, world["campaigns"], world["orders"],
+                                perfect_index, coupon_params["gross_margin"],
+                                coupon_params["purchase"]["non_member_sample"])
     menu = menu_offers(coupon_params["menu"]["thresholds"], coupon_params["menu"]["discounts"])
     policy = CouponPolicy(list(planning_features.columns), model_columns(planning_features),
-                          menu, coupon_params).fit(data, rows)
-    policy.season_factor = season_factor(world["orders"], world["campaigns"],
-                                         pd.Timestamp(planning_features["cutoff_date"].iloc[0]),
-                                         coupon_params["window_days"])
+                          menu, coupon_params).fit(data, rows, untreated)
+    factors = season_factors(world["orders"], perfect_index, world["campaigns"],
+                             pd.Timestamp(planning_features["cutoff_date"].iloc[0]),
+                             coupon_params["window_days"])
+    policy.season_factor = factors["repeat"]
+    policy.first_purchase_season_factor = factors["first"]
     policy.choose_segment_offers(planning_features)
     return policy

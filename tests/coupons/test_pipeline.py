@@ -40,11 +40,16 @@ def test_plan_against_the_truth_through_oneid(ran):
     ev = pd.read_csv(ran / "data/08_reporting/coupon_truth_evaluation.csv").set_index("policy")
     ours = ev.loc["ours", "true_incremental_margin"]
     assert ev.loc["ours", "share_of_oracle"] > 0.75
-    baselines = [p for p in ev.index if p.startswith(("no_targeting", "propensity", "heuristic"))]
+    baselines = [p for p in ev.index if p.startswith(("no_targeting", "propensity", "heuristic"))
+                 and not p.endswith("_budget")]
     assert len(baselines) == 3
     assert all(ours > ev.loc[p, "true_incremental_margin"] for p in baselines)
-    # the budget caps the predicted cost; the true cost overshoots it by the cost model's bias
-    assert ev.loc["ours_budget", "true_cost"] <= 1.25 * ev.loc["ours_budget", "budget"]
+    # the budget caps the expected cost; the calibrated cost model keeps the true cost near it
+    budget = ev.loc["ours_budget", "budget"]
+    assert 0.85 * budget <= ev.loc["ours_budget", "true_cost"] <= 1.1 * budget
+    assert ev.loc["ours_budget", "share_of_oracle"] > 0.7
+    assert (ev.loc["ours_budget", "true_incremental_margin"]
+            > ev.loc["propensity_budget", "true_incremental_margin"])
     assert ev.loc["oracle", "true_incremental_margin"] >= ours
 
 

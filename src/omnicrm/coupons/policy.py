@@ -3,7 +3,10 @@ every "spend X get Y off" offer on the menu, and the best one (or none).
 
 Expected outcomes of sending offer (X, Y) to a person with features x, per campaign window:
 
-    P1 = P(buy | x, X, Y) and P0 = P(buy | x, no offer)       offer-aware purchase model
+    P0 = P(buy | x, no offer)                                 purchase model (untreated rows)
+    P1 = 1 - (1 - P0) exp(-theta(x) A^gamma)                  offer-effect model (effect.py),
+        A = Y/X x P(basket within reach of X)                 or the purchase model's own
+                                                              offer features without it
     basket ~ LogNormal(mu(x), sigma(x))                       basket model (quantile reg.)
     rho = P(redeem | buy, x, X, Y)                            redemption model
     E[basket | buy, offer] = E[basket] + o * q * (1.025 X P(band) - E[basket; band])
@@ -13,7 +16,9 @@ Expected outcomes of sending offer (X, Y) to a person with features x, per campa
     incremental margin = margin(offer) - margin(none); cost = P1 Y rho + send cost
 
 The discount paid on orders that would have happened anyway is inside ``P1 Y rho``: every
-redeemer pays with the coupon, incremental or not.
+redeemer pays with the coupon, incremental or not. In the planning window P0's hazard is
+scaled by the season factor (returning buyers' or first purchases'); the coupon's extra
+hazard stays.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import pandas as pd
 from xgboost import XGBClassifier
 
 from .basket import BasketModel, lognormal_tail
+from .budget import allocate_by_segment
+from .effect import OfferEffectModel, select_effect_model
 from .training import as_matrix
 
 # The offer enters the models only through economic descriptors (not raw X and Y), so what is
@@ -95,15 +102,21 @@ class CouponPolicy:
         self.segment_edges = None     # set by choose_segment_offers
         self.segment_offers = None    # segment id -> menu index, or -1 for no offer
         self.xgb = dict(params.get("xgb") or {})
-        self.leaf_share = params.get("leaf_share")
-        # the purchase model is bagged over these multiples of min_child_weight (and seeds)
-        self.bag_scales = [float(v) for v in params.get("bag_leaf_scales", [1.0])]
+        # settings chosen on held-out campaigns at fit time (observed data only)
+        self.purchase_params = params.get("purchase") or {}
+        self.redemption_params = params.get("redemption") or {}
+        self.selection: dict[str, pd.DataFrame] = {}
         self.seed = seed
+        # the offer's effect as an extra purchase hazard theta(x) A^gamma (effect.py); None
+        # or enabled: false = the purchase model's own offer features give P(buy | offer)
+        self.effect_params = params.get("effect") or {}
+        self.effect_model = None
         self.uplift_model = None
         self.uplift_model_name = None
         # baseline purchase hazard of the planning window relative to the campaign windows
         # learned from (seasonality: a Double 11 fortnight sells more with or without coupons)
         self.season_factor = 1.0
+        self.first_purchase_season_factor = None  # None: season_factor for everyone
 
     # --- fitting ---------------------------------------------------------------------------
     def _design(self, features: pd.DataFrame, mu, sigma, X, Y) -> np.ndarray:
@@ -126,34 +139,171 @@ class CouponPolicy:
         redeemed); ``basket_rows``: features + log_basket of later non-coupon orders;
         ``untreated``: optional extra no-offer rows (non-members in the campaign windows)
         for the purchase model."""
-        if self.leaf_share is not None:
-            # a leaf must hold this share of the purchase data's information (the sum of the
-            # logistic hessians, ~ buyers): the same statistical resolution at any data size
-            p = float(train["bought"].mean())
-            self.xgb["min_child_weight"] = max(
-                1.0, float(self.leaf_share) * len(train) * p * (1 - p))
-        self.basket_model = BasketModel(self.model_features, self.xgb, self.seed)
+        self.basket_model = BasketModel(self.model_features, seed=self.seed)
         self.basket_model.fit(basket_rows, basket_rows["log_basket"].to_numpy())
         mu, sigma = self.basket_model.predict(train)
         X, Y = train["coupon_threshold"].to_numpy(float), train["discount"].to_numpy(float)
         design = self._design(train, mu, sigma, X, Y)
         bought = train["bought"].to_numpy(int)
+        campaign = train["campaign_id"].to_numpy()
         if untreated is not None and len(untreated):
             mu_u, sigma_u = self.basket_model.predict(untreated)
             zero = np.zeros(len(untreated))
             design_all = np.vstack([design, self._design(untreated, mu_u, sigma_u, zero, zero)])
             bought_all = np.r_[bought, untreated["bought"].to_numpy(int)]
+            campaign_all = np.r_[campaign, untreated["campaign_id"].to_numpy()]
         else:
-            design_all, bought_all = design, bought
-        base = float(self.xgb.get("min_child_weight", 50.0))
-        self.purchase_model = AveragedClassifier([
-            self._classifier(PURCHASE_MONOTONE, min_child_weight=base * scale,
-                             random_state=self.seed + i).fit(design_all, bought_all)
-            for i, scale in enumerate(self.bag_scales)])
+            design_all, bought_all, campaign_all = design, bought, campaign
+        effect = bool(self.effect_params.get("enabled", False))
+        if effect:
+            # with an effect model the purchase model is the no-offer baseline, learnt from
+            # untreated rows only: fitted on treated rows too, its "no offer" answer absorbs
+            # part of the coupon's effect (on the 3,000-person world the effect model then
+            # came out 35% below the campaigns' observed lifts)
+            untreated_rows = np.r_[X <= 0, np.ones(len(bought_all) - len(bought), bool)]
+            design_all, bought_all, campaign_all = (design_all[untreated_rows],
+                                                    bought_all[untreated_rows],
+                                                    campaign_all[untreated_rows])
+        latest = (train.groupby("campaign_id")["window_start"].min().sort_values()
+                  .index.to_numpy())
+        held = np.isin(campaign_all, latest[-int(self.purchase_params.get("holdout_campaigns",
+                                                                          2)):])
+        self._fit_purchase(design_all, bought_all, held)
+        if effect:
+            self.window_scale = self._window_scales(design_all, bought_all, campaign_all)
+            self._fit_effect(train, mu, sigma, X, Y)
         buyers = (train["bought"].to_numpy() > 0) & (X > 0)
-        self.redeem_model = self._classifier(REDEEM_MONOTONE, n_estimators=150).fit(
-            design[buyers], (train["redeemed"].to_numpy()[buyers] > 0).astype(int))
+        self._fit_redeem(design[buyers], (train["redeemed"].to_numpy()[buyers] > 0).astype(int),
+                         campaign[buyers])
         return self
+
+    def _fit_purchase(self, design: np.ndarray, bought: np.ndarray, held: np.ndarray) -> None:
+        """The purchase model. Its leaf size (a share of the data's information, the sum of
+        the logistic hessians ~ buyers, so the same resolution at any data size) and its
+        rounds are chosen by early stopping on the log-loss of the latest campaigns, held out
+        whole; then it is refitted on every campaign with the chosen pair."""
+        pp = self.purchase_params
+        shares = [float(v) for v in pp.get("leaf_shares", [0.03])]
+        max_rounds, patience = int(pp.get("max_rounds", 600)), int(pp.get("patience", 40))
+
+        def info(y):
+            p = float(np.mean(y))
+            return len(y) * p * (1 - p)
+
+        rows = []
+        for share in shares:
+            clf = self._classifier(PURCHASE_MONOTONE, n_estimators=max_rounds,
+                                   min_child_weight=max(1.0, share * info(bought[~held])),
+                                   early_stopping_rounds=patience, eval_metric="logloss")
+            clf.fit(design[~held], bought[~held], eval_set=[(design[held], bought[held])],
+                    verbose=False)
+            rows.append({"leaf_share": share, "rounds": int(clf.best_iteration) + 1,
+                         "heldout_logloss": float(clf.best_score)})
+        table = pd.DataFrame(rows)
+        best = table.loc[table["heldout_logloss"].idxmin()]
+        table["chosen"] = table.index == best.name
+        self.selection["purchase"] = table
+        self.purchase_model = AveragedClassifier([self._classifier(
+            PURCHASE_MONOTONE, n_estimators=int(best["rounds"]),
+            min_child_weight=max(1.0, float(best["leaf_share"]) * info(bought))
+        ).fit(design, bought)])
+
+    def _fit_redeem(self, design: np.ndarray, redeemed: np.ndarray, campaign: np.ndarray
+                    ) -> None:
+        """P(redeem | bought with an offer): its min_child_weight by the log-loss of
+        campaigns held out in turn (redemption is observed directly, so held-out log-loss
+        is the criterion that matters)."""
+        rp = self.redemption_params
+        grid = [float(v) for v in rp.get("min_child_weights", [20.0])]
+        rounds, folds = int(rp.get("rounds", 150)), int(rp.get("folds", 4))
+        camps = np.unique(campaign)
+        fold = np.searchsorted(camps, campaign) * min(folds, len(camps)) // len(camps)
+        rows = []
+        for mcw in grid:
+            loss = 0.0
+            for k in np.unique(fold):
+                fit, out = fold != k, fold == k
+                if len(np.unique(redeemed[fit])) < 2:
+                    continue
+                m = self._classifier(REDEEM_MONOTONE, n_estimators=rounds,
+                                     min_child_weight=mcw).fit(design[fit], redeemed[fit])
+                q = np.clip(m.predict_proba(design[out])[:, 1], 1e-6, 1 - 1e-6)
+                loss -= float(np.sum(redeemed[out] * np.log(q)
+                                     + (1 - redeemed[out]) * np.log(1 - q)))
+            rows.append({"min_child_weight": mcw, "heldout_logloss": loss / len(redeemed)})
+        table = pd.DataFrame(rows)
+        best = table.loc[table["heldout_logloss"].idxmin()]
+        table["chosen"] = table.index == best.name
+        self.selection["redemption"] = table
+        self.redeem_model = self._classifier(
+            REDEEM_MONOTONE, n_estimators=rounds,
+            min_child_weight=float(best["min_child_weight"])).fit(design, redeemed)
+
+    def _window_scales(self, design: np.ndarray, bought: np.ndarray, campaign: np.ndarray
+                       ) -> dict:
+        """Per campaign, the factor on the no-offer hazard that makes the baseline's expected
+        buyers among the campaign's untreated rows (its control group and the persons it did
+        not address) equal to those observed. The features at the cut-off do not know the
+        window's calendar: without it the effect model reads a busy window's (618) extra
+        buyers as coupon effect."""
+        h0 = -np.log1p(-np.clip(self.purchase_model.predict_proba(design)[:, 1], 0, 1 - 1e-9))
+        out = {}
+        for c in np.unique(campaign):
+            h, y = h0[campaign == c], float(bought[campaign == c].sum())
+            lo, hi = 0.05, 20.0
+            for _ in range(50):  # expected buyers increase with the factor: bisection
+                mid = np.sqrt(lo * hi)
+                lo, hi = (mid, hi) if np.sum(-np.expm1(-mid * h)) < y else (lo, mid)
+            out[str(c)] = float(np.sqrt(lo * hi))
+        return out
+
+    def _fit_effect(self, train: pd.DataFrame, mu, sigma, X, Y) -> None:
+        """The offer-effect model on the treated members, over the purchase model's no-offer
+        hazard (times its campaign window's factor); gamma and rounds by held-out campaigns
+        (effect.select_effect_model)."""
+        e = self.effect_params
+        t = X > 0
+        p0 = self._p_none(train[t], mu[t], sigma[t])
+        scale = train["campaign_id"].astype(str).map(self.window_scale).fillna(1.0).to_numpy()
+        h0 = -np.log1p(-np.clip(p0, 0.0, 1 - 1e-9)) * scale[t]
+        a = offer_features(mu[t], sigma[t], X[t], Y[t], self.topup_range)["offer_attractiveness"]
+        Xp = as_matrix(train[t], self.model_features)
+        y = train["bought"].to_numpy(float)[t]
+        leaf = float(e.get("leaf_share", 0.02))
+        best, rows = select_effect_model(
+            Xp, h0, a, y, train["campaign_id"].to_numpy()[t], e.get("gammas", [1.0]),
+            e.get("rounds", [0, 50, 100]), e.get("xgb"), leaf, int(e.get("folds", 4)),
+            self.seed)
+        table = pd.DataFrame(rows)
+        table["chosen"] = ((table["gamma"] == best["gamma"])
+                           & (table["rounds"] == best["rounds"]))
+        self.selection["effect"] = table
+        self.effect_model = OfferEffectModel(best["gamma"], max(best["rounds"], 1),
+                                             e.get("xgb"), leaf, self.seed).fit(Xp, h0, a, y)
+        self.effect_rounds = int(best["rounds"])
+
+    def _p_offer(self, features: pd.DataFrame, design: np.ndarray, p0: np.ndarray, mu, sigma,
+                 X: float, Y: float) -> np.ndarray:
+        """P(buy | offer) in the campaign windows: the effect model's extra hazard over p0,
+        or the purchase model's own answer when there is no effect model."""
+        if getattr(self, "effect_model", None) is None:  # also policies pickled before it
+            return self.purchase_model.predict_proba(design)[:, 1]
+        n = len(features)
+        a = offer_features(mu, sigma, np.full(n, X), np.full(n, Y),
+                           self.topup_range)["offer_attractiveness"]
+        extra = self.effect_model.extra_hazard(as_matrix(features, self.model_features), a,
+                                               self.effect_rounds)
+        return 1 - (1 - np.clip(p0, 0.0, 1.0)) * np.exp(-extra)
+
+    def chosen_settings(self) -> dict:
+        """The settings chosen on held-out campaigns, by model (for the plan's totals)."""
+        out = {}
+        for name, table in self.selection.items():
+            row = table[table["chosen"]].drop(columns="chosen")
+            if len(row):
+                out[name] = {k: (float(v) if isinstance(v, (float, np.floating)) else int(v))
+                             for k, v in row.iloc[0].items()}
+        return out
 
     def set_uplift_model(self, model, name: str) -> CouponPolicy:
         """The uplift learner chosen on held-out campaigns: its score ranks who to target."""
@@ -166,11 +316,21 @@ class CouponPolicy:
         return self.purchase_model.predict_proba(
             self._design(features, mu, sigma, np.zeros(n), np.zeros(n)))[:, 1]
 
-    def _seasonal(self, p0, p1) -> tuple[np.ndarray, np.ndarray]:
+    def _season(self, features: pd.DataFrame) -> np.ndarray:
+        """Season factor per row: returning buyers' for persons with a purchase history, first
+        purchases' for the rest (a first order follows registration more than the calendar)."""
+        first = getattr(self, "first_purchase_season_factor", None)
+        if first is None or "frequency" not in features:
+            return np.full(len(features), float(self.season_factor))
+        bought = pd.to_numeric(features["frequency"], errors="coerce").fillna(0).to_numpy() > 0
+        return np.where(bought, float(self.season_factor), float(first))
+
+    @staticmethod
+    def _seasonal(p0, p1, factor) -> tuple[np.ndarray, np.ndarray]:
         """Scale the baseline hazard by the season factor; the coupon's extra hazard stays."""
         h0 = -np.log1p(-np.clip(p0, 0.0, 1 - 1e-9))
         h_offer = np.maximum(-np.log1p(-np.clip(p1, 0.0, 1 - 1e-9)) - h0, 0.0)
-        h0 = h0 * self.season_factor
+        h0 = h0 * factor
         return -np.expm1(-h0), -np.expm1(-h0 - h_offer)
 
     def uplift_score(self, features: pd.DataFrame) -> np.ndarray:
@@ -189,7 +349,8 @@ class CouponPolicy:
         gm, send = self.gross_margin, self.cost_per_offer
         mean = np.exp(mu + sigma**2 / 2)
         d = self._design(features, mu, sigma, np.full(n, X), np.full(n, Y))
-        p0, p1 = self._seasonal(p0, self.purchase_model.predict_proba(d)[:, 1])
+        p0, p1 = self._seasonal(p0, self._p_offer(features, d, p0, mu, sigma, X, Y),
+                                self._season(features))
         rho = self.redeem_model.predict_proba(d)[:, 1]
         s_x, e_x = lognormal_tail(X, mu, sigma)
         s_a, e_a = lognormal_tail(X * (1 - self.topup_range), mu, sigma)
@@ -288,3 +449,39 @@ class CouponPolicy:
             out[c] = np.where(offer, pick[c].to_numpy(float), 0.0)
         out["uplift_score"] = self.uplift_score(features)
         return out[PLAN_COLUMNS]
+
+    def plan(self, features: pd.DataFrame, budget: float | None = None,
+             max_discount: float | None = None) -> tuple[pd.DataFrame, dict]:
+        """The campaign plan for a population under a total expected-cost budget and a
+        per-customer limit on the discount: the offer segments choose again among the
+        allowed offers, at the price lambda on each yuan that makes the plan fit the budget
+        (budget.allocate_by_segment). With neither, it is ``recommend``'s offers. Returns the
+        rows of the persons with an offer (PLAN_COLUMNS) and the expected totals."""
+        features = features.reset_index(drop=True)
+        n, k = len(features), len(self.menu)
+        cand = self.candidates(features)
+        gain = cand["expected_incremental_margin"].to_numpy().reshape(k, n)
+        cost = cand["expected_cost"].to_numpy().reshape(k, n)
+        if max_discount is not None:
+            allowed = np.array([y <= float(max_discount) for _, y in self.menu])
+            gain = np.where(allowed[:, None], gain, -np.inf)
+        seg = (self._segments(features, cand) if self.segment_edges is not None
+               else np.arange(n))
+        choice, lam = allocate_by_segment(gain, cost, seg, budget, self.min_incremental_margin)
+        sel = np.flatnonzero(choice >= 0)
+        pick = cand.iloc[choice[sel] * n + sel]
+        out = pd.DataFrame({"person_id": features["person_id"].astype(str).to_numpy()[sel]})
+        for c in ("coupon_threshold", "discount", "expected_incremental_revenue",
+                  "expected_incremental_margin", "expected_cost"):
+            out[c] = pick[c].to_numpy(float)
+        out["uplift_score"] = self.uplift_score(features)[sel]
+        m, c = out["expected_incremental_margin"].to_numpy(), out["expected_cost"].to_numpy()
+        summary = {
+            "offers": int(len(out)), "persons": int(n),
+            "expected_incremental_margin": float(m.sum()), "expected_cost": float(c.sum()),
+            "expected_incremental_revenue": float(out["expected_incremental_revenue"].sum()),
+            "budget": None if budget is None else float(budget),
+            "marginal_return_per_yuan": float(lam),
+            "last_offer_return": float(np.min(m / np.maximum(c, 1e-9))) if len(m) else 0.0,
+        }
+        return out[PLAN_COLUMNS].reset_index(drop=True), summary

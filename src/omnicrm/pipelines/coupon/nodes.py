@@ -16,14 +16,14 @@ import pandas as pd  # noqa: E402
 from omnicrm.coupons import uplift as U  # noqa: E402
 from omnicrm.coupons.balance import check_campaigns  # noqa: E402
 from omnicrm.coupons.basket import basket_training_rows  # noqa: E402
-from omnicrm.coupons.budget import allocate_budget  # noqa: E402
 from omnicrm.coupons.evaluation import (global_best_offer, heuristic_offers,  # noqa: E402
                                         oneid_to_true, oracle_plan, true_profit)
 from omnicrm.coupons.mlflow_models import PolicyPyfunc, UpliftPyfunc  # noqa: E402
 from omnicrm.coupons.policy import CouponPolicy, menu_offers  # noqa: E402
 from omnicrm.features import member_registrations  # noqa: E402
 from omnicrm.coupons.training import (as_matrix, campaign_training_set,  # noqa: E402
-                                      features_function, model_columns, season_factor)
+                                      features_function, model_columns, non_member_rows,
+                                      season_factors)
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,12 @@ def _metrics(prefix: str, values: dict) -> dict:
 def build_training_set(campaigns, campaign_offers, campaign_members, orders, order_items,
                        products, events, coupon_redemptions, pos_members, tmall_members,
                        wechat_members, web_members, person_index, feature_params: dict,
-                       engine: dict, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Campaign members with features at their assignment date and window outcomes, and the
-    basket-model rows (features at each assignment date + later non-coupon baskets)."""
+                       engine: dict, params: dict
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Campaign members with features at their assignment date and window outcomes, the
+    basket-model rows (features at each assignment date + later non-coupon baskets) and the
+    untreated rows of the no-offer purchase model (everyone a campaign did not address, with
+    their outcomes in its window)."""
     engine = engine or {}
     tables = {"orders": orders, "order_items": order_items, "events": events,
               "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
@@ -53,7 +56,11 @@ def build_training_set(campaigns, campaign_offers, campaign_members, orders, ord
         params["gross_margin"])
     baskets = basket_training_rows(tables_by_cutoff, orders, person_index,
                                    params["basket"]["horizon_days"])
-    return data, baskets
+    untreated = non_member_rows(tables_by_cutoff, data, campaigns, orders, person_index,
+                                params["gross_margin"],
+                                float(params["purchase"].get("non_member_sample", 1.0)),
+                                params["seed"])
+    return data, baskets, untreated
 
 
 def check_training_campaigns(coupon_training_set: pd.DataFrame, params: dict
@@ -123,22 +130,33 @@ def _qini_plot(curves: dict, y, treated, best: str, held: list[str]) -> plt.Figu
 
 
 def fit_policy(train_set: pd.DataFrame, basket_rows: pd.DataFrame,
-               person_features: pd.DataFrame, uplift_model, uplift_name: str,
-               orders: pd.DataFrame, campaigns: pd.DataFrame, params: dict):
-    """The offer policy (purchase, basket and redemption models) on every usable campaign,
-    with the chosen uplift learner and the planning window's season factor attached."""
+               untreated_rows: pd.DataFrame, person_features: pd.DataFrame, uplift_model,
+               uplift_name: str,
+               orders: pd.DataFrame, campaigns: pd.DataFrame, person_index: pd.DataFrame,
+               params: dict):
+    """The offer policy (purchase, offer-effect, basket and redemption models, each with its
+    settings chosen on held-out campaigns) on every usable campaign, with the chosen uplift
+    learner and the planning window's season factors attached."""
     feature_cols = list(person_features.columns)
     cols = model_columns(person_features)
     menu = menu_offers(params["menu"]["thresholds"], params["menu"]["discounts"])
     policy = CouponPolicy(feature_cols, cols, menu, params, params["seed"])
-    policy.fit(train_set, basket_rows)
+    used_ids = train_set["campaign_id"].unique()  # campaigns that passed the balance checks
+    policy.fit(train_set, basket_rows,
+               untreated_rows[untreated_rows["campaign_id"].isin(used_ids)])
     policy.set_uplift_model(uplift_model, uplift_name)
-    segments = policy.choose_segment_offers(person_features)
     plan_start = pd.Timestamp(person_features["cutoff_date"].iloc[0])  # the data's "today"
-    used = campaigns[campaigns["campaign_id"].isin(train_set["campaign_id"].unique())]
-    policy.season_factor = season_factor(orders, used, plan_start, int(params["window_days"]))
+    used = campaigns[campaigns["campaign_id"].isin(used_ids)]
+    factors = season_factors(orders, person_index, used, plan_start, int(params["window_days"]))
+    policy.season_factor = factors["repeat"]
+    policy.first_purchase_season_factor = factors["first"]
+    segments = policy.choose_segment_offers(person_features)
     log.info("coupon policy fitted on %d member rows; season factor of the planning window "
-             "%.2f", len(train_set), policy.season_factor)
+             "%.2f (returning buyers), %.2f (first purchases)", len(train_set),
+             factors["repeat"], factors["first"])
+    for name, table in policy.selection.items():
+        log.info("coupon %s model, settings on held-out campaigns:\n%s", name,
+                 table.to_string(index=False))
     log.info("offer segments (predicted basket x predicted lift):\n%s",
              segments.to_string(index=False))
     return policy, segments, UpliftPyfunc(policy), PolicyPyfunc(policy)
@@ -149,9 +167,8 @@ def plan_campaign(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
     """The campaign plan: the policy's offer per person, then the budget allocation."""
     b = params["budget"]
     cand = coupon_policy.candidates(person_features)
-    rec = coupon_policy.recommend(person_features)
-    chosen, summary = allocate_budget(rec[rec["coupon_threshold"] > 0], b.get("total"),
-                                      b.get("max_discount_per_customer"), None)
+    chosen, summary = coupon_policy.plan(person_features, b.get("total"),
+                                         b.get("max_discount_per_customer"))
     plan = pd.DataFrame({"person_id": person_features["person_id"].astype(str)})
     plan = plan.merge(chosen.drop(columns=["uplift_score"]), on="person_id", how="left")
     for c in ("coupon_threshold", "discount", "expected_incremental_revenue",
@@ -172,11 +189,13 @@ def plan_campaign(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
                  "lifecycle_stage"]]
     summary["uplift_model"] = coupon_policy.uplift_model_name
     summary["season_factor"] = coupon_policy.season_factor
+    summary["first_purchase_season_factor"] = coupon_policy.first_purchase_season_factor
+    summary["model_settings"] = coupon_policy.chosen_settings()
     log.info("coupon plan: %d offers, expected incremental margin %.0f CNY at cost %.0f CNY",
              summary["offers"], summary["expected_incremental_margin"],
              summary["expected_cost"])
     metrics = _metrics("", {k: v for k, v in summary.items()
-                                       if isinstance(v, (int, float))})
+                            if isinstance(v, (int, float)) and not isinstance(v, bool)})
     return plan, summary, metrics, _profit_by_threshold_plot(cand, plan)
 
 
@@ -221,20 +240,27 @@ def evaluate_plan(coupon_plan: pd.DataFrame, coupon_policy: CouponPolicy,
     everyone = pd.DataFrame({"person_id": person_features["person_id"], "coupon_threshold": x,
                              "discount": y})
     rows[f"no_targeting_{int(x)}_{int(y)}"] = true_profit(everyone, mapping, truth, send)
+    # propensity targeting: the most likely buyers (no offer) get the one global offer, a
+    # fixed top share of the base (not our plan's count: that is everyone when we offer
+    # everyone) and, under the budget, as many as its expected cost allows
     cand = coupon_policy.candidates(person_features)
-    rec = coupon_policy.recommend(person_features)
-    p_buy = cand.groupby("person_id")["p_buy_none"].first()
-    n_offers = int((coupon_plan["coupon_threshold"] > 0).sum())
-    top = p_buy.sort_values(ascending=False).index[:n_offers]
-    rows[f"propensity_top_{n_offers}_{int(x)}_{int(y)}"] = true_profit(
+    p_buy = cand.groupby("person_id")["p_buy_none"].first().sort_values(ascending=False)
+    top_share = float(ev.get("propensity_top_share", 0.5))
+    top = p_buy.index[:int(round(top_share * len(p_buy)))]
+    rows[f"propensity_top{int(round(100 * top_share))}pct_{int(x)}_{int(y)}"] = true_profit(
         everyone[everyone["person_id"].isin(top)], mapping, truth, send)
     heur = heuristic_offers(person_features, params["menu"]["thresholds"],
                             params["menu"]["discounts"], ev["heuristic_discount_rate"])
     rows["heuristic_x_from_avg_spend"] = true_profit(heur, mapping, truth, send)
     # the same comparison under a binding budget: a share of our unconstrained plan's cost
     budget = float(ev["budget_share"]) * float(coupon_plan["expected_cost"].sum())
-    chosen, _ = allocate_budget(rec[rec["coupon_threshold"] > 0], budget, None, None)
+    chosen, _ = coupon_policy.plan(person_features, budget)
     rows["ours_budget"] = true_profit(chosen, mapping, truth, send)
+    offer_cost = (cand[(cand["coupon_threshold"] == x) & (cand["discount"] == y)]
+                  .groupby("person_id")["expected_cost"].first().reindex(p_buy.index))
+    k = int(np.searchsorted(np.cumsum(offer_cost.fillna(0).to_numpy()), budget, side="right"))
+    rows["propensity_budget"] = true_profit(
+        everyone[everyone["person_id"].isin(p_buy.index[:k])], mapping, truth, send)
     oracle_b = oracle_plan(truth, pd.Index(reached), budget=budget)
     rows["oracle_budget"] = true_profit(oracle_b, ident, truth, send)
     table = pd.DataFrame([{"policy": k, **v} for k, v in rows.items()])
