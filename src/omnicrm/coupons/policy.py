@@ -451,15 +451,17 @@ class CouponPolicy:
         return out[PLAN_COLUMNS]
 
     def plan(self, features: pd.DataFrame, budget: float | None = None,
-             max_discount: float | None = None) -> tuple[pd.DataFrame, dict]:
+             max_discount: float | None = None, candidates: pd.DataFrame | None = None
+             ) -> tuple[pd.DataFrame, dict]:
         """The campaign plan for a population under a total expected-cost budget and a
         per-customer limit on the discount: the offer segments choose again among the
         allowed offers, at the price lambda on each yuan that makes the plan fit the budget
         (budget.allocate_by_segment). With neither, it is ``recommend``'s offers. Returns the
-        rows of the persons with an offer (PLAN_COLUMNS) and the expected totals."""
+        rows of the persons with an offer (PLAN_COLUMNS) and the expected totals.
+        ``candidates``: ``self.candidates(features)`` when the caller has it already."""
         features = features.reset_index(drop=True)
         n, k = len(features), len(self.menu)
-        cand = self.candidates(features)
+        cand = self.candidates(features) if candidates is None else candidates
         gain = cand["expected_incremental_margin"].to_numpy().reshape(k, n)
         cost = cand["expected_cost"].to_numpy().reshape(k, n)
         if max_discount is not None:

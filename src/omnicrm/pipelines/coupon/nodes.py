@@ -168,7 +168,7 @@ def plan_campaign(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
     b = params["budget"]
     cand = coupon_policy.candidates(person_features)
     chosen, summary = coupon_policy.plan(person_features, b.get("total"),
-                                         b.get("max_discount_per_customer"))
+                                         b.get("max_discount_per_customer"), cand)
     plan = pd.DataFrame({"person_id": person_features["person_id"].astype(str)})
     plan = plan.merge(chosen.drop(columns=["uplift_score"]), on="person_id", how="left")
     for c in ("coupon_threshold", "discount", "expected_incremental_revenue",
@@ -254,7 +254,7 @@ def evaluate_plan(coupon_plan: pd.DataFrame, coupon_policy: CouponPolicy,
     rows["heuristic_x_from_avg_spend"] = true_profit(heur, mapping, truth, send)
     # the same comparison under a binding budget: a share of our unconstrained plan's cost
     budget = float(ev["budget_share"]) * float(coupon_plan["expected_cost"].sum())
-    chosen, _ = coupon_policy.plan(person_features, budget)
+    chosen, _ = coupon_policy.plan(person_features, budget, None, cand)
     rows["ours_budget"] = true_profit(chosen, mapping, truth, send)
     offer_cost = (cand[(cand["coupon_threshold"] == x) & (cand["discount"] == y)]
                   .groupby("person_id")["expected_cost"].first().reindex(p_buy.index))
