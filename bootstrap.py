@@ -30,6 +30,9 @@ STAMP = VENV / ".install-stamp"
 ENV = {
     **os.environ,
     "KEDRO_DISABLE_TELEMETRY": "true",  # never prompt for telemetry consent
+    # MLflow's telemetry thread looks up a host this machine cannot reach (it once took an
+    # xdist test worker down with it)
+    "MLFLOW_DISABLE_TELEMETRY": "true",
     "MPLBACKEND": "Agg",
     "PYTHONUNBUFFERED": "1",
 }
