@@ -175,6 +175,21 @@ def test_masked_mobile_is_partial_evidence_never_a_full_number(linked):
     assert masked["mobile_suffix"].str.fullmatch(r"\d{4}").all()
 
 
+def test_clusters_do_not_depend_on_the_order_of_pairs_or_records(linked):
+    """Many pairs tie (the same evidence, the same probability) and the backend returns them
+    in any order: the clustering must not care."""
+    std, result = linked[0], linked[2]
+    first = constrained_clusters(std["record_id"], std, result.pairs, 0.9)
+    pairs = result.pairs.sample(frac=1.0, random_state=1)
+    swap = pairs.sample(frac=0.5, random_state=2).index
+    pairs.loc[swap, ["record_id_l", "record_id_r"]] = \
+        pairs.loc[swap, ["record_id_r", "record_id_l"]].to_numpy()
+    again = constrained_clusters(std["record_id"].sample(frac=1.0, random_state=3), std,
+                                 pairs, 0.9)
+    pd.testing.assert_frame_equal(first.sort_values("record_id", ignore_index=True),
+                                  again.sort_values("record_id", ignore_index=True))
+
+
 def test_rerun_on_unchanged_input_changes_no_person_id(linked):
     std, _, _, index, _ = linked
     again = link_records(std)

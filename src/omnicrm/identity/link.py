@@ -422,7 +422,11 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
     strongest = np.zeros(n)
     candidate = np.zeros(n)
     usable = pairs[pairs["match_probability"] >= 0]
-    order = np.argsort(-usable["match_probability"].to_numpy(), kind="stable")
+    # most certain first; ties (pairs with the same evidence) in record-id order, so the
+    # clustering does not depend on the order the backend returned the pairs in
+    lo = np.minimum(usable["record_id_l"].astype(str), usable["record_id_r"].astype(str))
+    hi = np.maximum(usable["record_id_l"].astype(str), usable["record_id_r"].astype(str))
+    order = np.lexsort((hi.to_numpy(), lo.to_numpy(), -usable["match_probability"].to_numpy()))
     left = usable["record_id_l"].astype(str).map(index).to_numpy()[order]
     right = usable["record_id_r"].astype(str).map(index).to_numpy()[order]
     prob = usable["match_probability"].to_numpy()[order]
