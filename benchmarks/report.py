@@ -21,8 +21,10 @@ def _num(value: float | None, unit: str) -> str:
         text = f"{value:.0f}"
     elif abs(value) >= 10:
         text = f"{value:.1f}"
-    else:
+    elif abs(value) >= 0.1 or value == 0:
         text = f"{value:.2f}"
+    else:  # a Qini of 0.0046 is not 0.00: three significant digits
+        text = f"{value:.3g}"
     return f"{text} {unit}"
 
 
