@@ -49,12 +49,13 @@ def test_every_record_gets_one_person_with_a_confidence(linked, world):
 
 def test_linkage_is_precise_and_finds_most_links(scores):
     overall = scores.loc["overall"]
-    # measured on this world (seed 7): precision 0.978, recall 0.807, F1 0.884; a tenth of
-    # the true pairs share nothing at all (nickname-only WeChat followers), so no linker gets
-    # past recall 0.91 here (tests/evaluation: the evidence ceiling)
+    # measured on this world (seed 7): precision 0.978, recall 0.824, F1 0.895 (0.807 / 0.884
+    # with one threshold of 0.9 for every pair); a tenth of the true pairs share nothing at
+    # all (nickname-only WeChat followers), so no linker gets past recall 0.91 here
+    # (tests/evaluation: the evidence ceiling)
     assert overall["precision"] >= 0.97
-    assert overall["recall"] >= 0.79
-    assert overall["f1"] >= 0.87
+    assert overall["recall"] >= 0.81
+    assert overall["f1"] >= 0.885
 
 
 def test_chinese_hard_cases_are_linked(scores):
@@ -164,6 +165,25 @@ def test_one_valid_id_is_one_person_whatever_the_names_say():
     clusters = constrained_clusters(std["record_id"], std, pairs.iloc[[0]], 0.9)
     label = clusters.set_index("record_id")["cluster"]
     assert label["A"] != label["B"]           # without the ID rule the names refuse it
+
+
+def test_a_nameless_record_needs_more_than_a_named_pair():
+    std = pd.DataFrame({
+        "record_id": ["A", "B", "X", "C", "D"], "id_number": [None] * 5,
+        "birth_date": [pd.NaT] * 5,
+        "surname_py": ["wang", "wang", None, "hu", "hu"],
+        "given_py": ["qiang", "lei", None, "gangze", "gangze"],
+    })
+    # X: a nameless WeChat follower on the Wangs' phone; C/D: a rare name in two channels
+    pairs = pd.DataFrame({"record_id_l": ["X", "X", "C"], "record_id_r": ["A", "B", "D"],
+                          "match_probability": [0.85, 0.84, 0.75], "rule": ["splink"] * 3})
+    label = constrained_clusters(std["record_id"], std, pairs, 0.7,
+                                 nameless_threshold=0.9).set_index("record_id")["cluster"]
+    assert label["C"] == label["D"]
+    assert label["X"] not in {label["A"], label["B"]}
+    label = constrained_clusters(std["record_id"], std, pairs, 0.7).set_index(
+        "record_id")["cluster"]
+    assert label["X"] == label["A"]           # one threshold: the follower is given to dad
 
 
 def test_masked_mobile_is_partial_evidence_never_a_full_number(linked):

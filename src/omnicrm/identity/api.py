@@ -74,7 +74,7 @@ def link_incremental(new_std: pd.DataFrame, existing_std: pd.DataFrame,
     stronger one, and the full re-link decides the merge.
 
     Returns the updated index (every existing id unchanged) and this run's lineage."""
-    from .link import constrained_clusters, deterministic_pairs, score_pairs
+    from .link import _params, constrained_clusters, deterministic_pairs, score_pairs
 
     new_ids = set(new_std["record_id"].astype(str))
     clash = new_ids & set(existing_index["record_id"].astype(str))
@@ -88,9 +88,10 @@ def link_incremental(new_std: pd.DataFrame, existing_std: pd.DataFrame,
     scored = score_pairs(std, model, params, only_new=True)
     pairs = pd.concat([det, scored], ignore_index=True)
     person_of = existing_index.set_index("record_id")["person_id"]
-    clusters = constrained_clusters(std["record_id"], std, pairs,
-                                    (params or {}).get("match_threshold", 0.9),
-                                    frozen=person_of)
+    p = _params(params)
+    clusters = constrained_clusters(std["record_id"], std, pairs, p["match_threshold"],
+                                    frozen=person_of,
+                                    nameless_threshold=p["nameless_match_threshold"])
     index, lineage = assign_person_ids(clusters, existing_index, pd.Timestamp.now().floor("s"))
     index = index.merge(std[["record_id", "source"]].rename(columns={"source": "channel"}),
                         on="record_id", how="left")

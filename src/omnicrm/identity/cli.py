@@ -52,11 +52,16 @@ def roles_for(mapping: dict, stem: str) -> dict[str, str]:
                    f"Roles: {', '.join(ROLES)}.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
               help="Where to write record -> cluster (.parquet or .csv).")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.9, show_default=True,
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.7, show_default=True,
               help="Match probability at which two records may be linked.")
+@click.option("--nameless-threshold", type=click.FloatRange(0, 1), default=0.9,
+              show_default=True,
+              help="... when one of the two has no name (it could be another user of a "
+                   "shared phone or address).")
 @click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None,
               help="A previous output: its cluster ids are kept for the same people.")
 def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: float,
+         nameless_threshold: float,
          previous: Path | None) -> None:
     """Link the records of one or more CSV/Parquet FILES into persons.
 
@@ -91,7 +96,8 @@ def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: f
                    err=True)
     std = pd.concat(parts, ignore_index=True)
     click.echo(f"linking {len(std)} records ...", err=True)
-    result = link_records(std, {"match_threshold": threshold})
+    result = link_records(std, {"match_threshold": threshold,
+                                "nameless_match_threshold": nameless_threshold})
     prev = None
     if previous is not None:
         p = read_table(previous)

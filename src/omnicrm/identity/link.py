@@ -23,7 +23,8 @@ MODEL_COLUMNS = [
 
 DEFAULT_PARAMS: dict = {
     "engine": "duckdb",              # or "spark" (the active SparkSession, else a local one)
-    "match_threshold": 0.9,          # P(match) at which a scored pair may join two records
+    "match_threshold": 0.7,          # P(match) at which a scored pair may join two records
+    "nameless_match_threshold": 0.9,  # ... when one of the two records has no name
     "predict_threshold": 0.3,        # pairs kept from Splink (for confidences and charts)
     "prior_recall": 0.25,            # share of true pairs the deterministic rules find (prior)
     "rare_name_max": 30,             # a name sound this rare may block on its own
@@ -366,7 +367,8 @@ def names_compatible(a: set, b: set) -> bool:
 
 
 def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.DataFrame,
-                         threshold: float, frozen: pd.Series | None = None) -> pd.DataFrame:
+                         threshold: float, frozen: pd.Series | None = None,
+                         nameless_threshold: float | None = None) -> pd.DataFrame:
     """Greedy agglomeration over pairs from the most to the least certain: a pair joins two
     clusters unless that would put two different valid ID numbers, two different birth
     dates or two unrelated names in one person. So a chain through a shared family mobile
@@ -376,6 +378,11 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
 
     ``frozen`` (record_id -> person_id) seeds the clusters of an existing index; two of them
     are never merged (incremental mode).
+
+    ``nameless_threshold``: a scored pair in which one record carries no name needs at least
+    this probability (and ``threshold``). The model treats a missing name as no evidence, but
+    a nameless record on a family phone is as often the spouse as the card holder: the name
+    is what would have told them apart.
 
     Returns record_id, cluster (the smallest record id of the cluster) and match_confidence:
     the strongest accepted link of the record, or for a record left alone one minus its
@@ -391,6 +398,7 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
     ids_of: dict[int, set] = {}
     births_of: dict[int, set] = {}
     names_of: dict[int, set] = {}
+    named = np.array([isinstance(a, str) and isinstance(b, str) for a, b in name], dtype=bool)
     for i in range(n):
         if isinstance(valid_id[i], str):
             ids_of[i] = {valid_id[i]}
@@ -434,6 +442,7 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
     # or nick name); only conflicting IDs or birth dates still refuse such a pair
     rule = usable["rule"] if "rule" in usable else pd.Series("", index=usable.index)
     certain = rule.isin(IDENTITY_RULES).to_numpy()[order]
+    nameless_at = max(threshold, nameless_threshold or 0.0)
     blocked = 0
     for a, b, p, sure in zip(left, right, prob, certain, strict=True):
         if np.isnan(a) or np.isnan(b):
@@ -441,7 +450,7 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
         a, b = int(a), int(b)
         candidate[a] = max(candidate[a], p)
         candidate[b] = max(candidate[b], p)
-        if p < threshold:
+        if p < threshold or (p < nameless_at and not (named[a] and named[b])):
             continue
         ra, rb = find(a), find(b)
         if ra == rb:
@@ -578,6 +587,7 @@ def link_records(std: pd.DataFrame, params: dict | None = None,
         scored = _predict(linker, p["predict_threshold"])
         saved = linker.misc.save_model_to_json()
     pairs = pd.concat([det, scored], ignore_index=True)
-    clusters = constrained_clusters(std["record_id"], std, pairs, p["match_threshold"])
+    clusters = constrained_clusters(std["record_id"], std, pairs, p["match_threshold"],
+                                    nameless_threshold=p["nameless_match_threshold"])
     return LinkResult(pairs=pairs, clusters=clusters, model=saved,
                       linker=linker if keep_linker else None)
