@@ -35,15 +35,25 @@ DEFAULT_PARAMS: dict = {
         "name": [0.56, 0.37, 0.065, 0.005],
         "gender": [0.97, 0.03],
     },
-    # u probabilities of identifier levels, fixed instead of random sampling: in a sample of
-    # random pairs the few that share a mobile are mostly the same person's two records, so
-    # sampling overstates how often strangers share one by orders of magnitude. Strangers
-    # share a full mobile only through a family phone (its own level); a masked mobile's
-    # 3+4 visible digits by chance (about 1 in 40 prefixes x 10^4 suffixes). null = sampled.
+    # u probabilities fixed instead of random sampling: in a sample of random pairs the few
+    # that share a mobile are mostly the same person's two records, so sampling overstates
+    # how often strangers share one by orders of magnitude (and at a million records finds
+    # none at all). A masked mobile's 3+4 visible digits agree by chance, about 1 in 40
+    # prefixes x 10^4 suffixes, whatever the size of the data. null = sampled.
     "fixed_u": {
-        "mobile": [1.0e-8, None, 2.5e-6, None, None, None],
-        "id_number": [1.0e-9, None, None],
-        "email": [1.0e-9, None],
+        "mobile": [None, None, 2.5e-6, None, None, None],
+    },
+    # ... and u of identifier levels as the number of strangers a record shares it with,
+    # divided by the records linked: a full mobile, ID or email is shared by a stranger only
+    # through a family phone, a typo or a reused address, so the count per record stays put
+    # while the pairs grow as n^2 (u = rate / n). A fixed per-pair u made a shared mobile
+    # ever weaker evidence against a prior that falls as 1/n. Rates measured on the
+    # synthetic worlds of 5k-1M records: one-name phone 0.001-0.006, family phone 0.20-0.21
+    # (a level random sampling leaves untrained at 1M records), ID < 1e-4, email 0.001-0.02.
+    "fixed_u_per_record": {
+        "mobile": [0.003, 0.2, None, None, None, None],
+        "id_number": [1.0e-4, None, None],
+        "email": [0.002, None],
     },
     "u_max_pairs": 2_000_000,        # random pairs for the u probabilities
     "em_blocking": [["mobile"], ["name_key", "city"]],
@@ -580,6 +590,9 @@ def link_records(std: pd.DataFrame, params: dict | None = None,
             train_model(linker, p)
             settings = fix_probabilities(linker.misc.save_model_to_json(), p["fixed_m"], "m")
             settings = fix_probabilities(settings, p["fixed_u"], "u")
+            per_pair = {name: [None if r is None else r / len(std) for r in rates]
+                        for name, rates in (p.get("fixed_u_per_record") or {}).items()}
+            settings = fix_probabilities(settings, per_pair, "u")
             prior = settings.get("probability_two_random_records_match") or 0.0
             if not 0.0 < prior < 1.0:  # no deterministic pair to estimate it from
                 settings["probability_two_random_records_match"] = 1.0 / max(len(std), 2)
