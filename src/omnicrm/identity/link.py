@@ -49,7 +49,8 @@ DEFAULT_PARAMS: dict = {
     # while the pairs grow as n^2 (u = rate / n). A fixed per-pair u made a shared mobile
     # ever weaker evidence against a prior that falls as 1/n. Rates measured on the
     # synthetic worlds of 5k-1M records: one-name phone 0.001-0.006, family phone 0.20-0.21
-    # (a level random sampling leaves untrained at 1M records), ID < 1e-4, email 0.001-0.02.
+    # (a level random sampling leaves untrained at 1M records), ID < 1e-4; no two people
+    # share an email there, 0.002 allows for a family's shared account.
     "fixed_u_per_record": {
         "mobile": [0.003, 0.2, None, None, None, None],
         "id_number": [1.0e-4, None, None],

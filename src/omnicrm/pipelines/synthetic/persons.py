@@ -210,4 +210,18 @@ def _emails(persons: pd.DataFrame, rng) -> np.ndarray:
         default=np.char.add(rng.integers(10**5, 10**10, n).astype(str), ""),  # QQ number
     )
     domain = np.where(style == 3, "qq.com", _choose(rng, EMAIL_DOMAINS, EMAIL_DOMAIN_P, n))
-    return np.char.add(np.char.add(local.astype(str), "@"), domain)
+    return _unique_addresses(pd.Series(local.astype(str)), pd.Series(domain.astype(str)))
+
+
+def _unique_addresses(local: pd.Series, domain: pd.Series) -> np.ndarray:
+    """local@domain, with a number after the local part of an address someone already has
+    (bin.li@qq.com, bin.li2@qq.com ...), as a mail provider would: two people never share
+    an address (the second 李斌 in a million would otherwise be linked to the first)."""
+    email = local + "@" + domain
+    suffix = pd.Series(1, index=email.index)
+    while True:
+        taken = email.duplicated(keep="first")
+        if not taken.any():
+            return email.to_numpy(dtype=object).astype(str)
+        suffix[taken] += 1
+        email[taken] = local[taken] + suffix[taken].astype(str) + "@" + domain[taken]
