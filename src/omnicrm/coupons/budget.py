@@ -48,6 +48,48 @@ def _fill(margin, cost, choice, slack: float, floor: float | None, max_moves: in
     return choice
 
 
+def _spent(cost: np.ndarray, choice: np.ndarray) -> float:
+    sel = choice >= 0
+    return float(cost[choice[sel], np.flatnonzero(sel)].sum())
+
+
+def _priced_to_budget(margin: np.ndarray, cost: np.ndarray, budget: float | None,
+                      floor: float | None, iterations: int) -> tuple[np.ndarray, float]:
+    """The offer per column (-1 none) at the smallest price lambda per yuan whose plan fits
+    the budget (bisection), then the greedy fill of what is left; lambda is 0 when the budget
+    does not bind."""
+    choice = _choose(margin, cost, 0.0, floor)
+    if budget is None or _spent(cost, choice) <= budget:
+        return choice, 0.0
+    lo, hi = 0.0, 1.0
+    while _spent(cost, _choose(margin, cost, hi, floor)) > budget and hi < 1e6:
+        hi *= 2
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _spent(cost, _choose(margin, cost, mid, floor)) > budget \
+            else (lo, mid)
+    choice = _choose(margin, cost, hi, floor)
+    return _fill(margin, cost, choice, budget - _spent(cost, choice), floor), hi
+
+
+def plan_summary(chosen: pd.DataFrame, persons: int, budget: float | None, lam: float,
+                 margin_col: str = "expected_incremental_margin",
+                 cost_col: str = "expected_cost") -> dict:
+    """The expected totals of a plan (one row per person with an offer)."""
+    m, c = chosen[margin_col].to_numpy(float), chosen[cost_col].to_numpy(float)
+    summary = {
+        "offers": int(len(chosen)), "persons": int(persons),
+        "expected_incremental_margin": float(m.sum()), "expected_cost": float(c.sum()),
+        "budget": None if budget is None else float(budget),
+        "marginal_return_per_yuan": float(lam),
+        "last_offer_return": float(np.min(m / np.maximum(c, 1e-9))) if len(m) else 0.0,
+    }
+    if "expected_incremental_revenue" in chosen:
+        summary["expected_incremental_revenue"] = float(
+            chosen["expected_incremental_revenue"].sum())
+    return summary
+
+
 def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
                     max_discount: float | None = None,
                     min_incremental_margin: float | None = 0.0,
@@ -80,42 +122,13 @@ def allocate_budget(candidates: pd.DataFrame, budget: float | None = None,
     grid[oi, pi] = c[margin_col].to_numpy(float)
     cost[oi, pi] = c[cost_col].to_numpy(float)
 
-    def total(choice):
-        sel = choice >= 0
-        return float(cost[choice[sel], np.flatnonzero(sel)].sum())
-
-    lam = 0.0
-    choice = _choose(grid, cost, 0.0, min_incremental_margin)
-    if budget is not None and total(choice) > budget:
-        lo, hi = 0.0, 1.0
-        while total(_choose(grid, cost, hi, min_incremental_margin)) > budget and hi < 1e6:
-            hi *= 2
-        for _ in range(iterations):
-            mid = (lo + hi) / 2
-            if total(_choose(grid, cost, mid, min_incremental_margin)) > budget:
-                lo = mid
-            else:
-                hi = mid
-        lam = hi
-        choice = _choose(grid, cost, lam, min_incremental_margin)
-        choice = _fill(grid, cost, choice, budget - total(choice), min_incremental_margin)
+    choice, lam = _priced_to_budget(grid, cost, budget, min_incremental_margin, iterations)
     sel = np.flatnonzero(choice >= 0)
     chosen = pd.DataFrame({"person_id": persons[sel],
                            "coupon_threshold": offers[choice[sel], 0],
                            "discount": offers[choice[sel], 1]})
     chosen = chosen.merge(c, on=["person_id", "coupon_threshold", "discount"], how="left")
-    m, cs = chosen[margin_col].to_numpy(float), chosen[cost_col].to_numpy(float)
-    summary = {
-        "offers": int(len(chosen)), "persons": int(n),
-        "expected_incremental_margin": float(m.sum()), "expected_cost": float(cs.sum()),
-        "budget": None if budget is None else float(budget),
-        "marginal_return_per_yuan": float(lam),
-        "last_offer_return": float(np.min(m / np.maximum(cs, 1e-9))) if len(m) else 0.0,
-    }
-    if "expected_incremental_revenue" in chosen:
-        summary["expected_incremental_revenue"] = float(
-            chosen["expected_incremental_revenue"].sum())
-    return chosen, summary
+    return chosen, plan_summary(chosen, n, budget, lam, margin_col, cost_col)
 
 
 def allocate_by_segment(margin: np.ndarray, cost: np.ndarray, segment: np.ndarray,
@@ -142,28 +155,13 @@ def allocate_by_segment(margin: np.ndarray, cost: np.ndarray, segment: np.ndarra
     allowed = np.vstack([np.bincount(inv, weights=ok[o], minlength=n_seg) for o in range(k)])
     M = np.where(allowed == size, M - floor * size, -np.inf)  # net of the floor, all-or-none
 
-    def spent(choice):
-        sel = choice >= 0
-        return float(C[choice[sel], np.flatnonzero(sel)].sum())
-
-    lam = 0.0
-    choice = _choose(M, C, 0.0, 0.0)
-    if budget is not None and spent(choice) > budget:
-        lo, hi = 0.0, 1.0
-        while spent(_choose(M, C, hi, 0.0)) > budget and hi < 1e6:
-            hi *= 2
-        for _ in range(iterations):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if spent(_choose(M, C, mid, 0.0)) > budget else (lo, mid)
-        lam = hi
-        choice = _choose(M, C, lam, 0.0)
-        choice = _fill(M, C, choice, budget - spent(choice), 0.0)
+    choice, lam = _priced_to_budget(M, C, budget, 0.0, iterations)
     person = choice[inv]
     if budget is None or lam == 0.0:
         return person, lam
     # the best move left (more margin, more cost than the slack pays for whole), to part of
     # its segment
-    slack = budget - spent(choice)
+    slack = budget - _spent(C, choice)
     cols = np.arange(n_seg)
     cur_m = np.where(choice >= 0, M[np.maximum(choice, 0), cols], 0.0)
     cur_c = np.where(choice >= 0, C[np.maximum(choice, 0), cols], 0.0)

@@ -28,7 +28,7 @@ import pandas as pd
 from xgboost import XGBClassifier
 
 from .basket import BasketModel, lognormal_tail
-from .budget import allocate_by_segment
+from .budget import allocate_by_segment, plan_summary
 from .effect import OfferEffectModel, select_effect_model
 from .training import as_matrix
 
@@ -477,13 +477,4 @@ class CouponPolicy:
                   "expected_incremental_margin", "expected_cost"):
             out[c] = pick[c].to_numpy(float)
         out["uplift_score"] = self.uplift_score(features)[sel]
-        m, c = out["expected_incremental_margin"].to_numpy(), out["expected_cost"].to_numpy()
-        summary = {
-            "offers": int(len(out)), "persons": int(n),
-            "expected_incremental_margin": float(m.sum()), "expected_cost": float(c.sum()),
-            "expected_incremental_revenue": float(out["expected_incremental_revenue"].sum()),
-            "budget": None if budget is None else float(budget),
-            "marginal_return_per_yuan": float(lam),
-            "last_offer_return": float(np.min(m / np.maximum(c, 1e-9))) if len(m) else 0.0,
-        }
-        return out[PLAN_COLUMNS].reset_index(drop=True), summary
+        return out[PLAN_COLUMNS].reset_index(drop=True), plan_summary(out, n, budget, lam)
