@@ -78,10 +78,11 @@ def prepare(scratch: Path, data: str, persons: int) -> dict:
 
 
 def ours(scratch: Path, data: str) -> dict:
+    """Our uplift selection, offer policy and plan, judged by the pipeline's own evaluation
+    node (``evaluate_plan``: oracle, baselines, the budgeted comparison) with a perfect
+    identity: every person is one OneID person."""
     import pandas as pd
 
-    from omnicrm.coupons.evaluation import (global_best_offer, heuristic_offers, oracle_plan,
-                                            true_profit)
     from omnicrm.pipelines.coupon import nodes
 
     with open(Path(data) / "inputs.pkl", "rb") as fh:
@@ -92,36 +93,25 @@ def ours(scratch: Path, data: str) -> dict:
     policy, *_ = nodes.fit_policy(train, d["baskets"], d["untreated"], d["features"],
                                   learner, name,
                                   d["orders"], d["campaigns"], d["index"], params)
-    rec = policy.recommend(d["features"])
-    truth, f = d["truth"], d["features"]
-    ident = pd.DataFrame({"person_id": f["person_id"], "true_person_id": f["person_id"]})
-    send = params["cost_per_offer"]
-    value = lambda plan: true_profit(plan, ident, truth, send)["true_incremental_margin"]  # noqa: E731
-    x, y = global_best_offer(train)
-    everyone = ident[["person_id"]].assign(coupon_threshold=x, discount=y)
-    cand = policy.candidates(f)
-    p0 = cand.groupby("person_id")["p_buy_none"].first().sort_values(ascending=False)
-    top_share = params["evaluation"]["propensity_top_share"]
-    top = p0.index[:int(round(top_share * len(p0)))]
-    baselines = {
-        f"no targeting ({int(x)}/{int(y)})": value(everyone),
-        f"propensity top {top_share:.0%} ({int(x)}/{int(y)})":
-            value(everyone[everyone["person_id"].isin(top)]),
-        "heuristic (X from avg spend)": value(heuristic_offers(
-            f, params["menu"]["thresholds"], params["menu"]["discounts"],
-            params["evaluation"]["heuristic_discount_rate"])),
-    }
-    oracle = value(oracle_plan(truth, pd.Index(f["person_id"])))
-    budget = params["evaluation"]["budget_share"] * float(rec["expected_cost"].sum())
-    chosen, _ = policy.plan(f, budget)
-    oracle_budget = value(oracle_plan(truth, pd.Index(f["person_id"]), budget=budget))
+    f = d["features"]
+    plan, _ = policy.plan(f)
+    ids = f["person_id"].astype(str)
+    identity = pd.DataFrame({"record_id": ids, "person_id": ids})
+    judged, _ = nodes.evaluate_plan(plan, policy, f, train, identity, identity, d["truth"],
+                                    params)
+    judged = judged.set_index("policy")
+    margin = judged["true_incremental_margin"]
+    baselines = margin[margin.index.str.startswith(("no_targeting", "propensity_top",
+                                                    "heuristic"))]
+    top = baselines.idxmax()
     best = table.iloc[0]
-    top = max(baselines, key=baselines.get)
     return {"learner": name, "qini": float(best["qini"]), "auuc": float(best["auuc"]),
-            "share": value(rec) / oracle, "baseline": top, "baseline_share": baselines[top] / oracle,
-            "profit": value(rec), "oracle": oracle,
-            "budget": budget, "budget_share": value(chosen) / oracle_budget,
-            "budget_true_cost": true_profit(chosen, ident, truth, send)["true_cost"],
+            "share": float(judged.loc["ours", "share_of_oracle"]), "baseline": top,
+            "baseline_share": float(judged.loc[top, "share_of_oracle"]),
+            "profit": float(margin["ours"]), "oracle": float(margin["oracle"]),
+            "budget": float(judged.loc["ours_budget", "budget"]),
+            "budget_share": float(judged.loc["ours_budget", "share_of_oracle"]),
+            "budget_true_cost": float(judged.loc["ours_budget", "true_cost"]),
             "learners": {r.learner: float(r.qini) for r in table.itertuples()}}
 
 
