@@ -76,6 +76,15 @@ def test_no_personal_data_reaches_mlflow_or_reports(ran: Path):
     assert _occurring(needles, blob + "x".join(planted)) == set(planted)
 
 
+def test_the_pii_scan_finds_needles_inside_runs_and_with_spaces():
+    blob = "run 1a2b13800138000c 上海市人民路1号 x\nmail: bin.li@qq.com; 阿依 · 买买提!"
+    needles = {"13800138000", "人民路1号", "bin.li@qq.com", "阿依 · 买买提", "13900000000",
+               "li@qq.co", "bin.li@qq.com.cn", "阿依 买买提", ""}
+    assert _occurring(needles, blob) == {"13800138000", "人民路1号", "bin.li@qq.com",
+                                         "阿依 · 买买提", "li@qq.co"}
+    assert _occurring(needles, blob) == {n for n in needles if n and n in blob}
+
+
 def _occurring(needles: set[str], blob: str) -> set[str]:
     """The needles that occur in ``blob``. A needle made of digits, letters, @ . _ + - and hanzi
     can only sit inside such a run of the blob, so every window of a needle's length over

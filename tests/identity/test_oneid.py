@@ -186,6 +186,21 @@ def test_a_nameless_record_needs_more_than_a_named_pair():
     assert label["X"] == label["A"]           # one threshold: the follower is given to dad
 
 
+def test_identifier_u_is_strangers_per_record_over_the_records_linked(linked):
+    """A shared mobile, ID or email keeps its weight as the data grows: u = rate / n, while
+    the masked mobile's chance agreement stays per pair."""
+    std, result = linked[0], linked[2]
+    levels = {c["output_column_name"]: [lv for lv in c["comparison_levels"]
+                                        if not lv.get("is_null_level")]
+              for c in result.model["comparisons"]}
+    n = len(std)
+    assert levels["mobile"][0]["u_probability"] == pytest.approx(0.003 / n)   # one-name phone
+    assert levels["mobile"][1]["u_probability"] == pytest.approx(0.2 / n)     # family phone
+    assert levels["mobile"][2]["u_probability"] == pytest.approx(2.5e-6)      # masked, per pair
+    assert levels["id_number"][0]["u_probability"] == pytest.approx(1e-4 / n)
+    assert levels["email"][0]["u_probability"] == pytest.approx(0.002 / n)
+
+
 def test_masked_mobile_is_partial_evidence_never_a_full_number(linked):
     std = linked[0]
     masked = std[std["mobile_masked"]]

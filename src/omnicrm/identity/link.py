@@ -415,7 +415,7 @@ def constrained_clusters(record_ids: pd.Series, std: pd.DataFrame, pairs: pd.Dat
             ids_of[i] = {valid_id[i]}
         if not pd.isna(birth[i]):
             births_of[i] = {birth[i]}
-        if isinstance(name[i][0], str) and isinstance(name[i][1], str):
+        if named[i]:
             names_of[i] = {(name[i][0], name[i][1])}
 
     def find(i: int) -> int:

@@ -88,6 +88,16 @@ def test_mobiles_are_valid_chinese_mobiles(persons):
     assert mobiles.is_unique  # own mobiles; sharing happens on the records
 
 
+def test_two_people_never_share_an_email_address(persons):
+    from omnicrm.pipelines.synthetic.persons import _unique_addresses
+
+    assert persons["email"].is_unique  # a name-built address was shared 1,887 times at 1M
+    local = pd.Series(["bin.li", "bin.li", "bin.li", "bin.li2", "bin.li"])
+    domain = pd.Series(["qq.com", "qq.com", "qq.com", "qq.com", "163.com"])
+    assert list(_unique_addresses(local, domain)) == [
+        "bin.li@qq.com", "bin.li2@qq.com", "bin.li3@qq.com", "bin.li22@qq.com", "bin.li@163.com"]
+
+
 def test_surname_frequencies_follow_the_census(persons):
     """王, 李 and 张 are each about 7% of China (2020 census); a few % either way is sampling
     and the common-name boost, more is a skewed generator."""
