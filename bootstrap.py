@@ -2,7 +2,7 @@
 """Set up the project and run it, with nothing but Python 3.11 on the machine.
 
     python3.11 bootstrap.py run     # install into .venv, generate the world, run every pipeline
-    python3.11 bootstrap.py test    # install into .venv (if needed), run the test suite
+    python3.11 bootstrap.py test    # install into .venv (if needed), lint (ruff), run the tests
     python3.11 bootstrap.py lab     # JupyterLab on the project
     python3.11 bootstrap.py bench   # the benchmark table (benchmarks/)
     python3.11 bootstrap.py lock    # re-resolve requirements.lock from pyproject.toml
@@ -78,6 +78,8 @@ def main(argv: list[str]) -> None:
         sh(BIN / "kedro", "run", *rest)
         sh(BIN / "kedro", "run", "--pipeline", "evaluation")
     elif cmd == "test":
+        # lint first: the same ruff, pinned in the lock, on every machine and in CI
+        sh(BIN / "ruff", "check", "src", "tests", "benchmarks", "bootstrap.py")
         sh(PY, "-m", "pytest", *rest)
     elif cmd == "lab":
         sh(PY, "-m", "jupyter", "lab", "--notebook-dir", ROOT, *rest)

@@ -15,7 +15,6 @@ import os
 import pickle
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from .common import ROOT, Options, Row, fmt_int, measure, progress
@@ -34,11 +33,17 @@ def _params() -> dict:
 def prepare(scratch: Path, data: str, persons: int) -> dict:
     import numpy as np
 
-    from omnicrm.coupons.basket import basket_training_rows
-    from omnicrm.coupons.training import (as_matrix, campaign_training_set,
-                                          features_function, model_columns, non_member_rows)
-    from omnicrm.features import member_registrations, resolve_cutoff
-    from omnicrm.pipelines.synthetic.world import generate_world
+    from omnicrm.coupon.basket import basket_training_rows
+    from omnicrm.coupon.training import (
+        as_matrix,
+        campaign_training_set,
+        features_function,
+        model_columns,
+        non_member_rows,
+    )
+    from omnicrm.features import resolve_cutoff
+    from omnicrm.identity.golden import member_registrations
+    from omnicrm.synthetic.world import generate_world
 
     w = generate_world(persons=persons, seed=42)
     index = w["truth_records"][["record_id", "person_id"]]
@@ -120,7 +125,7 @@ def plain_t_learner(scratch: Path, data: str) -> dict:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from omnicrm.coupons.uplift import auuc, qini_coefficient
+    from omnicrm.coupon.uplift import auuc, qini_coefficient
 
     d = np.load(Path(data) / "split.npz")
     t = d["treated_fit"] > 0
@@ -134,7 +139,7 @@ def plain_t_learner(scratch: Path, data: str) -> dict:
 def causalml_forest(scratch: Path, data: str, python: str) -> dict:
     import numpy as np
 
-    from omnicrm.coupons.uplift import auuc, qini_coefficient
+    from omnicrm.coupon.uplift import auuc, qini_coefficient
 
     out = Path(scratch) / "scores.npy"
     subprocess.run([python, str(ROOT / "benchmarks/peers/causalml_uplift.py"),

@@ -34,10 +34,9 @@ IDS = {"orders": ("order_id", "record_id"), "order_items": ("order_id",),
 def prepare(scratch: Path, data: str, persons: int, copies: int, min_events: int) -> dict:
     """Generate the base world and write ``data/base`` (one copy) and ``data/full`` (tiled)."""
     import duckdb
-    import pandas as pd
 
-    from omnicrm.pipelines.features.nodes import member_registrations
-    from omnicrm.pipelines.synthetic.world import generate_world
+    from omnicrm.identity.golden import member_registrations
+    from omnicrm.synthetic.world import generate_world
 
     base_persons = persons // copies
     world = generate_world(persons=base_persons, seed=11)
@@ -69,7 +68,7 @@ def prepare(scratch: Path, data: str, persons: int, copies: int, min_events: int
                 # copy c belongs to person copy c % n_copies; extra event repeats get own ids
                 repl = ", ".join(
                     f"{c} || '-' || CAST((r % {n_copies}) AS VARCHAR)"
-                    + (f" || '.' || CAST(r AS VARCHAR)" if c == "event_id" else "")
+                    + (" || '.' || CAST(r AS VARCHAR)" if c == "event_id" else "")
                     + f" AS {c}" for c in IDS[name])
                 sql = f"SELECT * REPLACE ({repl}) FROM {src}, range({reps}) t(r)"
             con.execute(f"COPY ({sql}) TO '{out / f'{name}.parquet'}' (FORMAT parquet)")

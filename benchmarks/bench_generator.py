@@ -35,7 +35,7 @@ def ours(persons: int, scratch: Path) -> dict:
 
     from omnicrm.contracts import ALL_CONTRACTS
     from omnicrm.datasets import TableDataset
-    from omnicrm.pipelines.synthetic.world import generate_world
+    from omnicrm.synthetic.world import generate_world
 
     _plain_logging()
     t0 = time.perf_counter()
@@ -88,7 +88,7 @@ def run(opts: Options) -> list[Row]:
     progress(f"{NAME}: ours = generate_world(persons={fmt_int(n)}) + Parquet")
     try:
         o = measure("benchmarks.bench_generator:ours", {"persons": n}, label=f"{NAME} ours",
-                    preload=("omnicrm.pipelines.synthetic.world", "omnicrm.datasets"),
+                    preload=("omnicrm.synthetic.world", "omnicrm.datasets"),
                     max_rss_gb=opts.max_rss_gb)
         progress(f"{NAME}: ours took {o.seconds:.1f} s, peak RSS {o.peak_rss / GB:.2f} GB")
     except MeasurementFailed as exc:

@@ -14,7 +14,6 @@ has about 1.81 records per person, so persons = records / 1.81.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import tempfile
 from pathlib import Path
@@ -53,25 +52,18 @@ def make_world(persons: int, seed: int, world_dir: str, scratch: Path) -> dict:
     """The member tables and the truth of a world of ``persons`` people, as Parquet in
     ``world_dir``. Only the synthetic nodes that members and truth need (no purchases,
     campaigns or events): persons' truth columns come from the persons table itself."""
-    from kedro.io import DataCatalog, MemoryDataset
-    from kedro.runner import SequentialRunner
+    from omnicrm.synthetic import stages
+    from omnicrm.synthetic.world import default_params
 
-    from omnicrm.pipelines.synthetic.pipeline import create_pipeline
-    from omnicrm.pipelines.synthetic.world import _KeptDataset, default_params
-
-    logging.getLogger("kedro").setLevel(logging.WARNING)
     params = {**default_params(), "persons": persons, "seed": seed}
-    pipe = create_pipeline().to_nodes("generate_member_records")
-    catalog = DataCatalog({"params:synthetic": MemoryDataset(params)})
-    for name in pipe.all_outputs():
-        catalog[name] = _KeptDataset(copy_mode="assign")
-    SequentialRunner().run(pipe, catalog)
+    people = stages.generate_persons(params)
+    stores, _ = stages.generate_catalogue(params)
+    *members, truth_records = stages.generate_records(people, stores, params)
     out = Path(world_dir)
-    for channel in CHANNELS:
-        catalog.load(f"{channel}_members").to_parquet(out / f"{channel}_members.parquet")
-    truth_records = catalog.load("truth_records")
+    for channel, table in zip(CHANNELS, members, strict=True):
+        table.to_parquet(out / f"{channel}_members.parquet")
     truth_records.to_parquet(out / "truth_records.parquet")
-    catalog.load("synthetic_persons")[["person_id", "household_id", "name", "common_name"]] \
+    people[["person_id", "household_id", "name", "common_name"]] \
         .to_parquet(out / "truth_persons.parquet")
     return {"records": len(truth_records), "persons": persons}
 
@@ -98,7 +90,7 @@ def ours(world_dir: str, out: str, linker: str, scratch: Path) -> dict:
 def score(world_dir: Path, clusters: Path) -> dict:
     """Pairwise and B-cubed scores of a clustering (record_id, person_id), overall and per
     hard case."""
-    from omnicrm.evaluation import hard_case_scores
+    from omnicrm.identity.evaluation import hard_case_scores
 
     truth_records = pd.read_parquet(world_dir / "truth_records.parquet")
     truth_persons = pd.read_parquet(world_dir / "truth_persons.parquet")

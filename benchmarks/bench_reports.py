@@ -23,7 +23,7 @@ def _project(dest: Path, persons: int) -> Path:
     """A project copy with a world of ``persons`` and a person_index from its truth."""
     import logging
 
-    from omnicrm.pipelines.synthetic.world import generate_world
+    from omnicrm.synthetic.world import generate_world
 
     logging.getLogger("kedro").setLevel(logging.WARNING)
     for name in ("conf", "notebooks"):

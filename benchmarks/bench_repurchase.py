@@ -29,10 +29,15 @@ def prepare(scratch: Path, data: str, persons: int, base: int) -> dict:
     import pandas as pd
 
     from omnicrm.pipelines.repurchase.nodes import _tables
-    from omnicrm.pipelines.synthetic.world import generate_world
     from omnicrm.repurchase.labels import label_cutoffs
-    from omnicrm.repurchase.training import (TimeSplit, data_end, features_at_cutoffs,
-                                             model_feature_names, person_orders)
+    from omnicrm.repurchase.training import (
+        TimeSplit,
+        data_end,
+        features_at_cutoffs,
+        model_feature_names,
+        person_orders,
+    )
+    from omnicrm.synthetic.world import generate_world
 
     w = generate_world(persons=base, seed=13)
     tables = _tables(w["orders"], w["order_items"], w["events"], w["campaign_members"],

@@ -56,7 +56,7 @@ def peer(scratch: Path, rows: int) -> dict:
 
     import yaml
 
-    from omnicrm.features.value_tiers import tier_names
+    from omnicrm.segments.tiers import tier_names
 
     models = {n: pickle.loads((ROOT / f"data/06_models/{n}.pkl").read_bytes())
               for n in ("value_tier_model", "repurchase_7d_model", "coupon_policy")}

@@ -25,8 +25,8 @@ def prepare(scratch: Path, data: str, persons: int, base: int) -> dict:
     import pandas as pd
 
     from omnicrm.features import person_features, resolve_cutoff
-    from omnicrm.pipelines.features.nodes import member_registrations
-    from omnicrm.pipelines.synthetic.world import generate_world
+    from omnicrm.identity.golden import member_registrations
+    from omnicrm.synthetic.world import generate_world
 
     w = generate_world(persons=base, seed=13)
     regs = member_registrations(w["pos_members"], w["tmall_members"], w["wechat_members"],
@@ -62,9 +62,8 @@ def _bayes_ceiling(world: dict, features, cutoff) -> float:
     it is the ceiling on all rows too)."""
     from sklearn.metrics import adjusted_rand_score
 
-    from omnicrm.evaluation.value_tier_oracle import (TierModel, map_tiers, order_histories,
-                                                      tier_posterior)
-    from omnicrm.pipelines.synthetic.world import default_params
+    from omnicrm.segments.oracle import TierModel, map_tiers, order_histories, tier_posterior
+    from omnicrm.synthetic.world import default_params
 
     model = TierModel.from_params(default_params())
     buyers = features[features["frequency"] > 0]
@@ -97,7 +96,7 @@ def peer(scratch: Path, data: str) -> dict:
     import pandas as pd
     from sklearn.metrics import adjusted_rand_score
 
-    from omnicrm.pipelines.segments_evaluation.nodes import plain_kmeans_tiers
+    from omnicrm.segments.evaluation import plain_kmeans_tiers
 
     f = pd.read_parquet(Path(data) / "features.parquet")
     buyer = (f["frequency"] > 0).to_numpy()
@@ -120,7 +119,7 @@ def run(opts: Options) -> list[Row]:
                     preload=("omnicrm.pipelines.segments.nodes",), max_rss_gb=opts.max_rss_gb)
         progress(f"{NAME}: ours took {o.seconds:.1f} s")
         p = measure("benchmarks.bench_segments:peer", {"data": data}, label=f"{NAME} peer",
-                    preload=("omnicrm.pipelines.segments_evaluation.nodes",),
+                    preload=("omnicrm.segments.evaluation",),
                     max_rss_gb=opts.max_rss_gb)
         progress(f"{NAME}: peer took {p.seconds:.1f} s")
     i = o.info

@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def world() -> dict:
     """Every table of a 3,000-person world (seed 7), raw and truth, in memory."""
-    from omnicrm.pipelines.synthetic.world import generate_world
+    from omnicrm.synthetic.world import generate_world
 
     return generate_world(persons=SMALL_WORLD, seed=7)
 
@@ -56,8 +56,10 @@ def make_project_copy(dest: Path) -> Path:
     return dest
 
 
-def kedro_run(project: Path, pipeline: str | None = None, params: dict | None = None):
-    """Run a pipeline of the project copy in-process, as `kedro run` would."""
+def kedro_run(project: Path, pipeline: str | None = None, params: dict | None = None,
+              node_names: list[str] | None = None):
+    """Run a pipeline (or some of its nodes) of the project copy in-process, as `kedro run`
+    would."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
@@ -68,7 +70,8 @@ def kedro_run(project: Path, pipeline: str | None = None, params: dict | None = 
     try:
         bootstrap_project(project)
         with KedroSession.create(project_path=project, runtime_params=nest(params or {})) as session:
-            return session.run(pipeline_names=[pipeline] if pipeline else None)
+            return session.run(pipeline_names=[pipeline] if pipeline else None,
+                               node_names=node_names)
     finally:
         os.chdir(cwd)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from kedro.io import DatasetError
+
 from tests.conftest import FAST_PARAMS, SMALL_WORLD, kedro_run
 
 

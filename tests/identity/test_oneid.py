@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from omnicrm.evaluation.linkage import hard_case_scores, pairwise_scores
 from omnicrm.identity.api import link_incremental, person_index_from, standardise_tables
+from omnicrm.identity.evaluation import hard_case_scores, pairwise_scores
 from omnicrm.identity.link import (
     constrained_clusters,
     link_records,

@@ -11,9 +11,16 @@ from omnicrm.pipelines.repurchase.nodes import _tables
 from omnicrm.repurchase.labels import label_cutoffs
 from omnicrm.repurchase.model import RepurchaseModel, fit_booster
 from omnicrm.repurchase.targeting import select_audience
-from omnicrm.repurchase.training import (TimeSplit, data_end, features_at_cutoffs,
-                                         make_pruner, model_feature_names, person_orders,
-                                         stratified_sample, tune)
+from omnicrm.repurchase.training import (
+    TimeSplit,
+    data_end,
+    features_at_cutoffs,
+    make_pruner,
+    model_feature_names,
+    person_orders,
+    stratified_sample,
+    tune,
+)
 
 
 def _tables_of(world) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -61,7 +61,7 @@ def _mobile(value) -> tuple:
     return digits, digits[:3], digits[7:], False, status
 
 
-@lru_cache(maxsize=None)
+@cache
 def _valid_prefix(prefix: str) -> bool:
     import phonenumbers
 

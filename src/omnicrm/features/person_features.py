@@ -20,7 +20,8 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-CHANNELS = ("pos", "tmall", "wechat", "web")
+from omnicrm.contracts import CHANNELS
+
 EVENT_TYPES = ("view", "collect", "cart", "purchase")
 DEFAULTS: dict[str, Any] = {
     "spend_window_days": 365,
@@ -261,16 +262,3 @@ def person_features(tables: dict[str, Any], products: pd.DataFrame, cutoff: pd.T
     raw = aggregate(lazy, cutoff, values, p)
     return finalise(raw.collect(backend="pandas").to_native(), cutoff, values, p)
 
-
-MEMBER_CHANNELS = ("pos", "tmall", "wechat", "web")
-
-
-def member_registrations(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
-                         wechat_members: pd.DataFrame, web_members: pd.DataFrame
-                         ) -> pd.DataFrame:
-    """When each member record registered, in which channel (``registrations`` of
-    :func:`person_features`): the only member columns the features need, no personal data."""
-    parts = [df[["record_id", "registered_at"]].assign(channel=channel)
-             for channel, df in zip(MEMBER_CHANNELS,
-                                    (pos_members, tmall_members, wechat_members, web_members))]
-    return pd.concat(parts, ignore_index=True)[["record_id", "channel", "registered_at"]]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from omnicrm.contracts import CHANNELS
+
 # Who we believe first for names and birth dates: a clerk saw the card holder (POS), the
 # person typed it themselves (web), a delivery label (Tmall), a social profile (WeChat).
 CHANNEL_TRUST = {"pos": 0, "web": 1, "tmall": 2, "wechat": 3}
@@ -18,6 +20,17 @@ GOLDEN_FIELDS = {
 }
 
 
+def member_registrations(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
+                         wechat_members: pd.DataFrame, web_members: pd.DataFrame
+                         ) -> pd.DataFrame:
+    """When each member record registered, in which channel (``registrations`` of
+    :func:`person_features`): the only member columns the features need, no personal data."""
+    parts = [df[["record_id", "registered_at"]].assign(channel=channel)
+             for channel, df in zip(CHANNELS,
+                                    (pos_members, tmall_members, wechat_members, web_members))]
+    return pd.concat(parts, ignore_index=True)[["record_id", "channel", "registered_at"]]
+
+
 def golden_records(person_index: pd.DataFrame, standardised: pd.DataFrame,
                    members_registered: pd.DataFrame) -> pd.DataFrame:
     """One row per person. Names, gender, birth date and ID come from the most trusted
@@ -25,7 +38,7 @@ def golden_records(person_index: pd.DataFrame, standardised: pd.DataFrame,
     has one (people change numbers); the address from the most complete record (district
     and street), most recent first. ``source_<field>`` says which record each came from."""
     df = standardised.merge(person_index[["record_id", "person_id"]], on="record_id")
-    df = df.merge(members_registered, on="record_id", how="left")
+    df = df.merge(members_registered[["record_id", "registered_at"]], on="record_id", how="left")
     df["trust"] = df["source"].map(CHANNEL_TRUST).fillna(9)
     df["completeness"] = df[["province", "city", "district", "address_detail"]].notna().sum(axis=1)
     orders = {
@@ -61,7 +74,7 @@ def customer_360(person_index: pd.DataFrame, orders: pd.DataFrame,
     people = idx.groupby("person_id").agg(
         records=("record_id", "size"),
         channels=("channel", lambda s: ",".join(sorted(set(s)))))
-    for ch in ("pos", "tmall", "wechat", "web"):
+    for ch in CHANNELS:
         people[f"in_{ch}"] = people["channels"].str.contains(ch)
     o = orders.merge(idx[["record_id", "person_id"]], on="record_id")
     if cutoff is not None:

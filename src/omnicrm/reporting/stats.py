@@ -213,7 +213,7 @@ def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
     if method == "holm":
         adj = np.maximum.accumulate((m - np.arange(m)) * ranked)
     elif method in ("bh", "fdr_bh"):
-        adj = np.minimum.accumulate((m / np.arange(m, 0, -1) * ranked[::-1]))[::-1]
+        adj = np.minimum.accumulate(m / np.arange(m, 0, -1) * ranked[::-1])[::-1]
     else:
         raise ValueError(f"unknown adjustment '{method}': use 'holm' or 'bh'")
     res = np.empty(m)

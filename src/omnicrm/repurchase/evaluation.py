@@ -6,8 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .baselines import (BinnedCalibrator, bgnbd_probability, fit_bgnbd, fit_logistic,
-                        rf_heuristic_score)
+from .baselines import (
+    BinnedCalibrator,
+    bgnbd_probability,
+    fit_bgnbd,
+    fit_logistic,
+    rf_heuristic_score,
+)
 from .metrics import classification_metrics
 from .model import RepurchaseModel, feature_matrix
 from .training import TimeSplit

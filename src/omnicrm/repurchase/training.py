@@ -210,10 +210,9 @@ def tune(x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid:
     parameters are then refitted on every training row, early-stopped on the same
     validation cut-offs (``booster``; its tree count is ``n_estimators``). The validation
     cut-offs stay later in time than every training row: never a random split."""
+    import xgboost as xgb
     from optuna_integration import XGBoostPruningCallback
     from sklearn.metrics import roc_auc_score
-
-    import xgboost as xgb
 
     from .model import BASE_PARAMS
 

@@ -8,8 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .training import (TimeSplit, Trained, cutoff_schedule, features_at_cutoffs,
-                       model_feature_names, train_and_compare)
+from .training import (
+    TimeSplit,
+    Trained,
+    cutoff_schedule,
+    features_at_cutoffs,
+    model_feature_names,
+    train_and_compare,
+)
 
 REQUIRED = ("customer_id", "date", "amount")
 EVENT_COLUMNS = ("customer_id", "date", "event_type")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omnicrm.features.segments import lifecycle_stage, rfm_state
-from omnicrm.features.value_tiers import tier_names
+from omnicrm.segments.rules import lifecycle_stage, rfm_state
+from omnicrm.segments.tiers import tier_names
 
 #: Feature columns the tier model, the lifecycle rules and the RFM rules read.
 SEGMENT_FEATURES = ("avg_basket_log", "orders_per_year", "spend_year", "frequency",

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from omnicrm.contracts import CHANNELS
+from omnicrm.identity.golden import member_registrations
 from tests.conftest import kedro_run
 
 
@@ -21,8 +23,13 @@ def segmented(project: Path, tmp_path_factory) -> Path:
     truth = pd.read_parquet(own / "data" / "00_truth" / "truth_records.parquet")
     truth[["record_id", "channel", "person_id"]].assign(match_confidence=1.0).to_parquet(
         own / "data" / "03_primary" / "person_index.parquet", index=False)
-    for pipeline in ("features", "segments", "segments_evaluation"):
+    members = [pd.read_parquet(own / "data" / "01_raw" / f"{c}_members.parquet")
+               for c in CHANNELS]
+    member_registrations(*members).to_parquet(
+        own / "data" / "03_primary" / "member_registrations.parquet", index=False)
+    for pipeline in ("features", "segments"):
         kedro_run(own, pipeline, {"segments.bootstrap_rounds": 3})
+    kedro_run(own, "evaluation", node_names=["evaluate_segments"])
     return own
 
 
@@ -53,7 +60,7 @@ def test_runs_log_params_metrics_plots_and_model(segmented: Path):
     features = pd.read_parquet(segmented / "data/04_feature/person_features.parquet")
     segments = pd.read_parquet(segmented / "data/07_model_output/customer_segments.parquet")
     assert (model.predict(features) == segments["value_tier"].to_numpy()).all()
-    ev = runs.loc["segments_evaluation"]
+    ev = runs.loc["evaluation"]
     key = "metrics.segment_evaluation_metrics.segments_eval.{}".format
     assert ev[key("value_tier_ari_buyers")] > 0.2
     # the Bayes ceiling of the same run, from the catalog's orders and synthetic parameters:

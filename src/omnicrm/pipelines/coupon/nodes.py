@@ -13,17 +13,27 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from omnicrm.coupons import uplift as U  # noqa: E402
-from omnicrm.coupons.balance import check_campaigns  # noqa: E402
-from omnicrm.coupons.basket import basket_training_rows  # noqa: E402
-from omnicrm.coupons.evaluation import (global_best_offer, heuristic_offers,  # noqa: E402
-                                        oneid_to_true, oracle_plan, true_profit)
-from omnicrm.coupons.mlflow_models import PolicyPyfunc, UpliftPyfunc  # noqa: E402
-from omnicrm.coupons.policy import CouponPolicy, menu_offers  # noqa: E402
-from omnicrm.features import member_registrations  # noqa: E402
-from omnicrm.coupons.training import (as_matrix, campaign_training_set,  # noqa: E402
-                                      features_function, model_columns, non_member_rows,
-                                      season_factors)
+from omnicrm.coupon import uplift as U  # noqa: E402
+from omnicrm.coupon.balance import check_campaigns  # noqa: E402
+from omnicrm.coupon.basket import basket_training_rows  # noqa: E402
+from omnicrm.coupon.evaluation import (  # noqa: E402
+    global_best_offer,
+    heuristic_offers,
+    oneid_to_true,
+    oracle_plan,
+    true_profit,
+)
+from omnicrm.coupon.mlflow_models import PolicyPyfunc, UpliftPyfunc  # noqa: E402
+from omnicrm.coupon.policy import CouponPolicy, menu_offers  # noqa: E402
+from omnicrm.coupon.training import (  # noqa: E402
+    as_matrix,
+    campaign_training_set,
+    features_function,
+    model_columns,
+    non_member_rows,
+    season_factors,
+)
+from omnicrm.identity.golden import member_registrations  # noqa: E402
 
 log = logging.getLogger(__name__)
 

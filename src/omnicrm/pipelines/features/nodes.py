@@ -6,7 +6,7 @@ import logging
 
 import pandas as pd
 
-from omnicrm.features import member_registrations, person_features, resolve_cutoff  # noqa: F401
+from omnicrm.features import person_features, resolve_cutoff
 
 log = logging.getLogger(__name__)
 

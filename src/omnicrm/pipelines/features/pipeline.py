@@ -9,12 +9,9 @@ from . import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.member_registrations,
-                 ["pos_members", "tmall_members", "wechat_members", "web_members"],
-                 "feature_registrations", name="feature_registrations"),
             Node(nodes.build_person_features,
                  ["orders", "order_items", "products", "events", "campaign_members",
-                  "coupon_redemptions", "feature_registrations", "person_index",
+                  "coupon_redemptions", "member_registrations", "person_index",
                   "params:features", "params:feature_engine"],
                  "person_features", name="build_person_features"),
         ],

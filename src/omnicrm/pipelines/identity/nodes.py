@@ -9,6 +9,7 @@ import pandas as pd
 from omnicrm.identity.api import person_index_from
 from omnicrm.identity.golden import customer_360, golden_records
 from omnicrm.identity.link import link_records
+from omnicrm.tracking import mlflow_metrics
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,7 @@ def link_persons(standardised_members: pd.DataFrame, person_index_previous: pd.D
     log.info("OneID: %d records -> %d persons (%.1f%% in 2+ channels)", len(index), persons,
              100 * metrics["share_persons_in_2plus_channels"])
     return (index, lineage, result.model, charts["match_weights"], charts["waterfall"],
-            {k: {"value": v, "step": 0} for k, v in metrics.items()})
-
-
-def registration_times(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
-                       wechat_members: pd.DataFrame, web_members: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([m[["record_id", "registered_at"]] for m in
-                      (pos_members, tmall_members, wechat_members, web_members)],
-                     ignore_index=True)
+            mlflow_metrics(metrics))
 
 
 def build_golden_records(person_index: pd.DataFrame, standardised_members: pd.DataFrame,
@@ -71,7 +65,7 @@ def evaluate_linkage(person_index: pd.DataFrame, standardised_members: pd.DataFr
     """Pairwise and B-cubed scores against the synthetic truth, overall and per hard case,
     next to the ceiling no linker can pass on this world (``recall_ceiling``, ``f1_ceiling``:
     true pairs connected by a chain of shared evidence, linked at precision 1)."""
-    from omnicrm.evaluation.linkage import evidence_clusters, hard_case_scores
+    from omnicrm.identity.evaluation import evidence_clusters, hard_case_scores
 
     pred = person_index.set_index("record_id")["person_id"]
     scores = hard_case_scores(pred, truth_records, truth_persons)

@@ -8,15 +8,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omnicrm.features import member_registrations
+from omnicrm.identity.golden import member_registrations
 from omnicrm.repurchase.labels import item_purchases, label_cutoffs, top_values
 from omnicrm.repurchase.metrics import classification_metrics
 from omnicrm.repurchase.model import RepurchaseModel
 from omnicrm.repurchase.plots import plot_importance, plot_reliability
 from omnicrm.repurchase.targeting import select_audience
-from omnicrm.repurchase.training import (TimeSplit, data_end,
-                                         features_at_cutoffs, model_feature_names,
-                                         person_orders, train_and_compare)
+from omnicrm.repurchase.training import (
+    TimeSplit,
+    data_end,
+    features_at_cutoffs,
+    model_feature_names,
+    person_orders,
+    train_and_compare,
+)
 
 log = logging.getLogger(__name__)
 

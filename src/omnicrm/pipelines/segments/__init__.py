@@ -1,6 +1,5 @@
-"""Segments: value tiers (clustering on buying power), lifecycle stages, RFM states and
-behavioural tags per person, with tier profiles and plots; judged against the truth in
-``segments_evaluation``."""
+"""Segments: value tiers, lifecycle stages, RFM states and behavioural tags per person, with
+tier profiles and plots; the ``evaluation``-tagged node judges them against the truth."""
 
 from .pipeline import create_pipeline
 

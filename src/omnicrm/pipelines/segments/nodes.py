@@ -1,135 +1,21 @@
-"""Nodes of the segments pipeline: ``person_features`` -> value tiers, lifecycle stages, RFM
-states, behavioural tags, tier profiles and plots. Tag definitions are in the docstring of
-:func:`behavioural_tags`; thresholds in conf/base/parameters_segments.yml."""
+"""Nodes of the segments pipeline: the logic is in omnicrm.segments."""
 
 from __future__ import annotations
 
-import logging
+from omnicrm.segments.evaluation import evaluate_segments
+from omnicrm.segments.profiles import (
+    fit_value_tiers,
+    plot_segment_map,
+    plot_tier_profiles,
+    profile_value_tiers,
+)
+from omnicrm.segments.rules import assign_segments
+from omnicrm.segments.tiers import ValueTierModel
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import adjusted_rand_score, silhouette_score  # noqa: E402
-
-from omnicrm.features.segments import (  # noqa: E402, F401  (re-exported for the pipeline)
-    assign_segments, behavioural_tags, lifecycle_stage, rfm_state)
-from omnicrm.features.value_tiers import ValueTierModel, tier_names  # noqa: E402
-
-log = logging.getLogger(__name__)
-
-
-def _model(params: dict, random_state: int | None = None) -> ValueTierModel:
-    return ValueTierModel(n_tiers=params["n_tiers"], weights=params.get("weights"),
-                          fit_sample=params.get("fit_sample", 200_000),
-                          fit_min_orders=params.get("fit_min_orders", 3),
-                          fit_min_persons=params.get("fit_min_persons", 500),
-                          random_state=params.get("seed", 0) if random_state is None
-                          else random_state)
-
-
-def fit_value_tiers(person_features: pd.DataFrame, params: dict
-                    ) -> tuple[ValueTierModel, dict]:
-    """Fit the value-tier model; metrics: silhouette (on a sample) and bootstrap stability
-    (mean adjusted Rand index between the fit and refits on resampled buyers, all assigning
-    the same buyers)."""
-    model = _model(params).fit(person_features)
-    buyers = person_features[person_features["frequency"] > 0]
-    labels = model.predict(buyers)
-    z = model.transform(buyers)
-    rng = np.random.default_rng(params.get("seed", 0))
-    n_sil = min(len(buyers), params.get("silhouette_sample", 10_000))
-    pick = rng.choice(len(buyers), n_sil, replace=False)
-    silhouette = float(silhouette_score(z[pick], labels[pick]))
-    stability = []
-    for b in range(params.get("bootstrap_rounds", 10)):
-        resample = buyers.sample(len(buyers), replace=True, random_state=1000 + b)
-        refit = _model(params, random_state=1000 + b).fit(resample)
-        stability.append(adjusted_rand_score(labels, refit.predict(buyers)))
-    metrics = {"silhouette": silhouette, "bootstrap_ari_mean": float(np.mean(stability)),
-               "bootstrap_ari_min": float(np.min(stability)),
-               "buyers_clustered": float(len(buyers)), "inertia": float(model.inertia_)}
-    log.info("value tiers: silhouette %.3f, bootstrap ARI %.3f (min %.3f)", silhouette,
-             metrics["bootstrap_ari_mean"], metrics["bootstrap_ari_min"])
-    return model, {f"value_tiers.{k}": {"value": v, "step": 0} for k, v in metrics.items()}
+__all__ = ["assign_segments", "evaluate_segments", "fit_value_tiers", "plot_segment_map",
+           "plot_tier_profiles", "profile_value_tiers", "track_model"]
 
 
 def track_model(model: ValueTierModel) -> ValueTierModel:
     """The fitted model again, for the catalog entry that logs it to the MLflow run."""
     return model
-
-
-def profile_value_tiers(person_features: pd.DataFrame, customer_segments: pd.DataFrame,
-                        params: dict) -> pd.DataFrame:
-    """One row per tier: size, spend, frequency, AOV, recency, top categories and channel
-    mix (means over the tier's persons; recency over its buyers)."""
-    f = person_features.merge(customer_segments[["person_id", "value_tier",
-                                                 "value_tier_name"]], on="person_id")
-    g = f.groupby(["value_tier", "value_tier_name"])
-    prof = g.agg(persons=("person_id", "size"), buyers=("frequency", lambda s: int((s > 0).sum())),
-                 spend_year=("spend_year", "mean"), monetary=("monetary", "mean"),
-                 frequency=("frequency", "mean"), orders_per_year=("orders_per_year", "mean"),
-                 avg_order_value=("avg_order_value", "mean"),
-                 recency_days_median=("recency_days", "median"),
-                 discount_share=("discount_share", "mean"),
-                 imported_share=("imported_share", "mean")).reset_index()
-    prof.insert(3, "share", prof["persons"] / prof["persons"].sum())
-    cats = [c for c in f.columns if c.startswith("category_share_")]
-    top = g[cats].mean()
-    prof["top_categories"] = [", ".join(c.removeprefix("category_share_")
-                                        for c in row.nlargest(3).index)
-                              for _, row in top.iterrows()]
-    chans = [c for c in f.columns if c.startswith("channel_share_")]
-    mix = g[chans].mean().reset_index(drop=True)
-    for c in chans:
-        prof[c] = mix[c].to_numpy()
-    return prof.sort_values("value_tier").reset_index(drop=True)
-
-
-def plot_tier_profiles(value_tier_profile: pd.DataFrame) -> plt.Figure:
-    """Four panels per tier: size, yearly spend, orders a year and AOV, plus channel mix."""
-    prof = value_tier_profile
-    labels = prof["value_tier_name"].tolist()
-    fig, axes = plt.subplots(1, 5, figsize=(20, 4))
-    for ax, (col, title) in zip(axes, [("persons", "persons"),
-                                        ("spend_year", "spend last year (CNY)"),
-                                        ("orders_per_year", "orders a year"),
-                                        ("avg_order_value", "average order value (CNY)")]):
-        ax.bar(labels, prof[col], color="#4c72b0")
-        ax.set_title(title)
-        ax.tick_params(axis="x", rotation=45)
-    chans = [c for c in prof.columns if c.startswith("channel_share_")]
-    bottom = np.zeros(len(prof))
-    for c in chans:
-        axes[4].bar(labels, prof[c], bottom=bottom, label=c.removeprefix("channel_share_"))
-        bottom += prof[c].to_numpy()
-    axes[4].set_title("channel mix (orders)")
-    axes[4].legend(fontsize=8)
-    axes[4].tick_params(axis="x", rotation=45)
-    fig.suptitle("Value tiers")
-    fig.tight_layout()
-    return fig
-
-
-def plot_segment_map(person_features: pd.DataFrame, customer_segments: pd.DataFrame
-                     ) -> plt.Figure:
-    """Buyers on the two buying-power axes, coloured by tier; lifecycle stage counts."""
-    f = person_features.merge(customer_segments.drop(columns="cutoff_date"), on="person_id")
-    buyers = f[f["frequency"] > 0]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
-    sc = ax1.scatter(np.exp(buyers["avg_basket_log"]), buyers["orders_per_year"],
-                     c=buyers["value_tier"], cmap="viridis", s=4, alpha=0.6)
-    ax1.set_xscale("log")
-    ax1.set_yscale("log")
-    ax1.set_xlabel("typical basket (CNY, geometric mean)")
-    ax1.set_ylabel("orders a year")
-    fig.colorbar(sc, ax=ax1, label="value tier")
-    order = ["aware", "interested", "registered", "purchased", "loyal", "dormant", "lost"]
-    counts = f["lifecycle_stage"].value_counts().reindex(order, fill_value=0)
-    ax2.bar(counts.index, counts.to_numpy(), color="#dd8452")
-    ax2.set_title("lifecycle stages")
-    ax2.tick_params(axis="x", rotation=45)
-    fig.tight_layout()
-    return fig

@@ -22,6 +22,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                  name="plot_tier_profiles"),
             Node(nodes.plot_segment_map, ["person_features", "customer_segments"],
                  "segment_map_plot", name="plot_segment_map"),
+            Node(nodes.evaluate_segments,
+                 ["person_features", "customer_segments", "truth_persons", "params:segments",
+                  "person_index", "truth_records", "orders", "params:synthetic"],
+                 ["segment_evaluation", "segment_evaluation_metrics"],
+                 name="evaluate_segments", tags="evaluation"),
         ],
         tags="segments",
     )

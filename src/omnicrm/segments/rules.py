@@ -1,5 +1,5 @@
 """Customer segments from the per-person feature table: value tier (a fitted
-:class:`~omnicrm.features.value_tiers.ValueTierModel`), lifecycle stage, RFM state and
+:class:`~omnicrm.segments.tiers.ValueTierModel`), lifecycle stage, RFM state and
 behavioural tags. Shared by the segments pipeline and the production scoring model."""
 
 from __future__ import annotations
@@ -9,32 +9,43 @@ import logging
 import numpy as np
 import pandas as pd
 
-from omnicrm.features.value_tiers import ValueTierModel, tier_names
+from omnicrm.segments.tiers import ValueTierModel, tier_names
 
 log = logging.getLogger(__name__)
+
+
+BUYER_STAGES = ("lost", "dormant", "loyal", "purchased")
+STAGES = ("aware", "interested", "registered", "purchased", "loyal", "dormant", "lost")
+
+
+def buyer_stage(recency_days: pd.Series, baskets_year: pd.Series, spend_year: pd.Series,
+                lifecycle: dict) -> np.ndarray:
+    """The stage of a buyer from the recency of the last purchase and the last year's
+    baskets and spend: ``lost`` (> lost_days), ``dormant`` (> dormant_days), ``loyal``
+    (>= loyal_min_orders baskets or >= loyal_min_spend), else ``purchased``. The one rule
+    for segments, scoring and the campaign reports."""
+    p = lifecycle
+    loyal = (baskets_year >= p["loyal_min_orders"]) | (spend_year >= p["loyal_min_spend"])
+    return np.select([(recency_days > p["lost_days"]).to_numpy(),
+                      (recency_days > p["dormant_days"]).to_numpy(), loyal.to_numpy()],
+                     ["lost", "dormant", "loyal"], "purchased")
 
 
 def lifecycle_stage(features: pd.DataFrame, params: dict) -> pd.Series:
     """Campaign lifecycle stage from domain.md, first rule that applies:
 
-    - buyers by recency of the last purchase: ``lost`` (> lost_days), ``dormant``
-      (dormant_days .. lost_days), else ``loyal`` (>= loyal_min_orders baskets or
-      >= loyal_min_spend in the last year) or ``purchased``;
+    - buyers: :func:`buyer_stage`;
     - non-buyers: ``interested`` (a collect or cart in the engagement window),
       ``registered`` (a member card or account in POS, Tmall or web), else ``aware``
       (only a WeChat follower)."""
     p = params
-    recency = features["recency_days"]
-    buyer = features["frequency"] > 0
+    buyer = (features["frequency"] > 0).to_numpy()
     w = p["engagement_window_days"]
-    engaged = (features[f"collects_{w}d"] + features[f"carts_{w}d"]) > 0
-    member = features["has_pos"] | features["has_tmall"] | features["has_web"]
-    loyal = ((features["baskets_year"] >= p["loyal_min_orders"])
-             | (features["spend_year"] >= p["loyal_min_spend"]))
-    stage = np.select(
-        [buyer & (recency > p["lost_days"]), buyer & (recency > p["dormant_days"]),
-         buyer & loyal, buyer, engaged, member],
-        ["lost", "dormant", "loyal", "purchased", "interested", "registered"], "aware")
+    engaged = ((features[f"collects_{w}d"] + features[f"carts_{w}d"]) > 0).to_numpy()
+    member = (features["has_pos"] | features["has_tmall"] | features["has_web"]).to_numpy()
+    bought = buyer_stage(features["recency_days"], features["baskets_year"],
+                         features["spend_year"], p)
+    stage = np.select([buyer, engaged, member], [bought, "interested", "registered"], "aware")
     return pd.Series(stage, index=features.index, name="lifecycle_stage")
 
 

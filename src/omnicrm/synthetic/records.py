@@ -8,6 +8,7 @@ import pandas as pd
 
 from omnicrm.chinese.divisions import admin_divisions, short_name
 from omnicrm.chinese.names import GIVEN_CHARS, homophones
+from omnicrm.contracts import CHANNELS
 
 from .common import DAY_NS, rng_for, unique_ints
 from .persons import pinyin_of
@@ -220,7 +221,7 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
 
     tables: dict[str, pd.DataFrame] = {}
     truth_parts = []
-    for ch in ("pos", "tmall", "wechat", "web"):
+    for ch in CHANNELS:
         sel = np.flatnonzero(recs["channel"].to_numpy() == ch)
         if len(sel) == 0:
             continue
@@ -362,4 +363,4 @@ def make_records(persons: pd.DataFrame, stores: pd.DataFrame, params: dict,
 def _random_tokens(n: int, rng, prefix: str) -> np.ndarray:
     alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"))
     codes = alphabet[rng.integers(0, len(alphabet), (n, 27))]
-    return np.char.add(prefix, codes.view(f"<U27").ravel())
+    return np.char.add(prefix, codes.view("<U27").ravel())

@@ -89,7 +89,7 @@ def test_mobiles_are_valid_chinese_mobiles(persons):
 
 
 def test_two_people_never_share_an_email_address(persons):
-    from omnicrm.pipelines.synthetic.persons import _unique_addresses
+    from omnicrm.synthetic.persons import _unique_addresses
 
     assert persons["email"].is_unique  # a name-built address was shared 1,887 times at 1M
     local = pd.Series(["bin.li", "bin.li", "bin.li", "bin.li2", "bin.li"])
@@ -490,7 +490,7 @@ def test_price_sensitive_persons_gain_more_from_their_best_offer(world, persons)
 
 
 def test_same_seed_same_world_other_seed_other_world():
-    from omnicrm.pipelines.synthetic.world import generate_world
+    from omnicrm.synthetic.world import generate_world
 
     logging.disable(logging.INFO)  # the runner logs every dataset it touches
     try:
@@ -515,8 +515,8 @@ def test_same_seed_same_world_other_seed_other_world():
 @pytest.mark.slow
 def test_resident_ids_stay_unique_at_a_million_persons():
     """Two people never share a resident ID; at scale the 3-digit sequence must not collide."""
-    from omnicrm.pipelines.synthetic.nodes import generate_persons
-    from omnicrm.pipelines.synthetic.world import default_params
+    from omnicrm.synthetic.stages import generate_persons
+    from omnicrm.synthetic.world import default_params
 
     params = {**default_params(), "persons": 1_000_000}
     ids = generate_persons(params)["id_number"]

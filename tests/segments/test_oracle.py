@@ -12,14 +12,19 @@ import pytest
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from omnicrm.evaluation.value_tier_oracle import (TierModel, latent_trait_posterior, map_tiers,
-                                                  order_histories, tier_posterior)
 from omnicrm.features import resolve_cutoff
-from omnicrm.pipelines.features.nodes import build_person_features, member_registrations
+from omnicrm.identity.golden import member_registrations
+from omnicrm.pipelines.features.nodes import build_person_features
 from omnicrm.pipelines.segments import nodes
-from omnicrm.pipelines.segments_evaluation.nodes import (evaluate_segments, plain_kmeans_tiers,
-                                                         supervised_ari)
-from omnicrm.pipelines.synthetic.world import default_params, generate_world
+from omnicrm.segments.evaluation import evaluate_segments, plain_kmeans_tiers, supervised_ari
+from omnicrm.segments.oracle import (
+    TierModel,
+    latent_trait_posterior,
+    map_tiers,
+    order_histories,
+    tier_posterior,
+)
+from omnicrm.synthetic.world import default_params, generate_world
 
 REPO = Path(__file__).resolve().parents[2]
 SEGMENTS = yaml.safe_load((REPO / "conf/base/parameters_segments.yml").read_text())["segments"]

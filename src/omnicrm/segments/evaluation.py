@@ -12,9 +12,15 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import cross_val_predict
 
 from omnicrm.evaluation.persons import oneid_to_true
-from omnicrm.evaluation.value_tier_oracle import (TierModel, latent_trait_posterior, map_tiers,
-                                                  order_histories, tier_posterior)
-from omnicrm.features.value_tiers import buying_power
+from omnicrm.segments.oracle import (
+    TierModel,
+    latent_trait_posterior,
+    map_tiers,
+    order_histories,
+    tier_posterior,
+)
+from omnicrm.segments.tiers import buying_power
+from omnicrm.tracking import mlflow_metrics
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +44,7 @@ def bayes_ceiling(orders: pd.DataFrame, person_of: pd.DataFrame, persons: pd.Ind
                   cutoff: pd.Timestamp, synthetic: dict, latent: np.ndarray,
                   traits: pd.DataFrame) -> dict:
     """The Bayes-optimal tiers (MAP of the posterior given each person's own orders, from the
-    generator's model; omnicrm.evaluation.value_tier_oracle) vs the latent tier, and two looser
+    generator's model; omnicrm.segments.oracle) vs the latent tier, and two looser
     bounds that are told latent traits: rate, dropout, price sensitivity and trend flag with
     the observed baskets (bounds every observable), and with the latent basket level too (the
     world's overlap if everyone had infinitely many orders)."""
@@ -123,5 +129,5 @@ def evaluate_segments(person_features: pd.DataFrame, customer_segments: pd.DataF
         result.update(bayes_ceiling(orders, person_of, f.index[buyer], cutoff, synthetic,
                                     latent[buyer], t[buyer]))
     log.info("segments vs truth: %s", {k: round(v, 3) for k, v in result.items()})
-    metrics = {f"segments_eval.{k}": {"value": float(v), "step": 0} for k, v in result.items()}
+    metrics = mlflow_metrics(result, "segments_eval")
     return result, metrics

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from omnicrm.pipelines.features.nodes import build_person_features, member_registrations
+from omnicrm.identity.golden import member_registrations
+from omnicrm.pipelines.features.nodes import build_person_features
 from omnicrm.pipelines.segments import nodes
-from omnicrm.pipelines.segments_evaluation.nodes import evaluate_segments
+from omnicrm.segments.evaluation import evaluate_segments
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def segments(features, fitted, params) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def evaluation(features, segments, world, params) -> dict:
-    from omnicrm.pipelines.synthetic.world import default_params
+    from omnicrm.synthetic.world import default_params
 
     return evaluate_segments(features, segments, world["truth_persons"], params,
                              truth_records=world["truth_records"], orders=world["orders"],
@@ -132,7 +133,7 @@ def test_plots_draw(features, segments, params):
 
 
 def test_model_scales_by_fitting_on_a_sample(features, params):
-    from omnicrm.features.value_tiers import ValueTierModel
+    from omnicrm.segments.tiers import ValueTierModel
 
     big = ValueTierModel(fit_sample=100_000).fit(features)
     small = ValueTierModel(fit_sample=400).fit(features)   # of the ~1,100 with 3+ orders

@@ -8,9 +8,8 @@ import pickle
 import numpy as np
 import pandas as pd
 
-from omnicrm.coupons import PLAN_COLUMNS
-from omnicrm.coupons.evaluation import (global_best_offer, heuristic_offers, oracle_plan,
-                                        true_profit)
+from omnicrm.coupon import PLAN_COLUMNS
+from omnicrm.coupon.evaluation import global_best_offer, heuristic_offers, oracle_plan, true_profit
 
 
 def test_recommend_contract(fitted_policy, planning_features):

@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import logsumexp
 
-from omnicrm.pipelines.synthetic.common import calendar, seasonality
+from omnicrm.synthetic.common import calendar, seasonality
 
 FESTIVALS = ("1111", "0618", "1212")  # promotion days of commerce.build_orders
 

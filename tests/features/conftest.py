@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from omnicrm.pipelines.features.nodes import member_registrations
+from omnicrm.identity.golden import member_registrations
 
 INPUTS = ("orders", "order_items", "products", "events", "campaign_members",
           "coupon_redemptions")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnicrm.coupons.budget import allocate_budget
+from omnicrm.coupon.budget import allocate_budget
 
 
 def _candidates(n=7, k=3, seed=0):
@@ -93,7 +93,7 @@ def _segment_brute(margin, cost, seg, budget):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_segment_budget_fits_and_matches_the_whole_segment_optimum(seed):
-    from omnicrm.coupons.budget import allocate_by_segment
+    from omnicrm.coupon.budget import allocate_by_segment
 
     margin, cost, seg = _segment_instance(seed=seed)
     cols = np.arange(margin.shape[1])
@@ -121,7 +121,7 @@ def test_segment_budget_fits_and_matches_the_whole_segment_optimum(seed):
 
 
 def test_segment_budget_leaves_out_forbidden_offers():
-    from omnicrm.coupons.budget import allocate_by_segment
+    from omnicrm.coupon.budget import allocate_by_segment
 
     margin, cost, seg = _segment_instance()
     margin[2] = np.where(np.arange(margin.shape[1]) % 2, -np.inf, margin[2])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omnicrm.coupons.effect import OfferEffectModel, log_likelihood, select_effect_model
+from omnicrm.coupon.effect import OfferEffectModel, log_likelihood, select_effect_model
 
 
 def _simulated(n=20000, seed=0, gamma=1.0):

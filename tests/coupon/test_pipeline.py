@@ -9,7 +9,7 @@ import pickle
 import mlflow
 import pandas as pd
 
-from omnicrm.coupons import PLAN_COLUMNS
+from omnicrm.coupon import PLAN_COLUMNS
 
 
 def test_plan_table_and_reports(ran):

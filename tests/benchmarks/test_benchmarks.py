@@ -14,7 +14,7 @@ import pytest
 from benchmarks.common import Row
 from benchmarks.report import COLUMNS, to_markdown, to_text
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

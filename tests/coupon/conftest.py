@@ -10,11 +10,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from omnicrm.coupons.basket import basket_training_rows
-from omnicrm.coupons.policy import CouponPolicy, menu_offers
-from omnicrm.coupons.training import (campaign_training_set, features_function, model_columns,
-                                      non_member_rows, season_factors)
-from omnicrm.features import member_registrations, resolve_cutoff
+from omnicrm.coupon.basket import basket_training_rows
+from omnicrm.coupon.policy import CouponPolicy, menu_offers
+from omnicrm.coupon.training import (
+    campaign_training_set,
+    features_function,
+    model_columns,
+    non_member_rows,
+    season_factors,
+)
+from omnicrm.features import resolve_cutoff
+from omnicrm.identity.golden import member_registrations
 
 REPO = Path(__file__).resolve().parents[2]
 

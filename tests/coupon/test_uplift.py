@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omnicrm.coupons import uplift as U
-from omnicrm.coupons.training import as_matrix, model_columns
+from omnicrm.coupon import uplift as U
+from omnicrm.coupon.training import as_matrix, model_columns
 
 
 def _simulated(n=6000, seed=0):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .common import DAY_NS, calendar, fmt_ids, rng_for, seasonality
+from .common import calendar, fmt_ids, rng_for, seasonality
 
 TOPUP_LIFT = 1.025  # a topped-up basket lands on average 2.5% above X
 

@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnicrm.evaluation import (
+from omnicrm.identity.evaluation import (
     HARD_CASES,
     bcubed_scores,
+    evidence_clusters,
     hard_case_masks,
     hard_case_scores,
     pairwise_scores,
 )
-from omnicrm.evaluation.linkage import evidence_clusters
 
 
 def labels(clusters: list[str]) -> pd.Series:

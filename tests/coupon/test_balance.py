@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 
-from omnicrm.coupons.balance import CampaignDesignError, check_campaigns
+from omnicrm.coupon.balance import CampaignDesignError, check_campaigns
 
 
 def test_valid_campaigns_pass(training, coupon_params):
@@ -21,7 +21,7 @@ def test_valid_campaigns_pass(training, coupon_params):
 def test_campaign_without_control_is_left_out_with_a_warning(training, coupon_params, caplog):
     data, _ = training
     bad = data[~((data["campaign_id"] == "C003") & (data["treated"] == 0))]
-    with caplog.at_level(logging.WARNING, logger="omnicrm.coupons.balance"):
+    with caplog.at_level(logging.WARNING, logger="omnicrm.coupon.balance"):
         kept, report = check_campaigns(bad, coupon_params["balance"])
     assert "C003" not in set(kept["campaign_id"])
     assert report.set_index("campaign_id").loc["C003", "status"] == "excluded: no control group"
@@ -46,7 +46,7 @@ def _rigged(data, campaign="C004"):
 def test_imbalanced_assignment_warns_naming_campaign_and_covariates(training, coupon_params,
                                                                     caplog):
     data, _ = training
-    with caplog.at_level(logging.WARNING, logger="omnicrm.coupons.balance"):
+    with caplog.at_level(logging.WARNING, logger="omnicrm.coupon.balance"):
         kept, report = check_campaigns(_rigged(data), coupon_params["balance"])
     msgs = [r.message for r in caplog.records if "C004" in r.message]
     assert msgs and "monetary (SMD +" in msgs[0] and "not look random" in msgs[0]
