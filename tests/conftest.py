@@ -113,3 +113,39 @@ def ran(project: Path) -> Path:
     kedro_run(project, params=FAST_PARAMS)
     kedro_run(project, "evaluation", params=FAST_PARAMS)
     return project
+
+
+@pytest.fixture(scope="session")
+def parameters() -> dict:
+    """The project's parameters as `kedro run` sees them (conf/base, read by Kedro's loader)."""
+    from omnicrm.config import load_parameters
+
+    return load_parameters(project_path=REPO)
+
+
+def run_in_memory(pipeline, inputs: dict, parameters: dict) -> dict:
+    """Run a Kedro pipeline on an in-memory catalog (as the spaceflights starter's tests do):
+    ``inputs`` are the free datasets, ``parameters`` the project's (``params:<key>`` entries
+    are made for every top-level key and its first level). Returns every output by name."""
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    class Kept(MemoryDataset):
+        def _release(self) -> None:  # keep every output for the test to read
+            pass
+
+    catalog = DataCatalog()
+    for name, value in inputs.items():
+        catalog[name] = MemoryDataset(value, copy_mode="assign")
+    for key, value in parameters.items():
+        catalog[f"params:{key}"] = MemoryDataset(value, copy_mode="deepcopy")
+        if isinstance(value, dict):
+            for sub, subvalue in value.items():
+                catalog[f"params:{key}.{sub}"] = MemoryDataset(subvalue, copy_mode="deepcopy")
+    missing = set(pipeline.inputs()) - set(catalog.keys())
+    if missing:
+        raise KeyError(f"the in-memory catalog lacks {sorted(missing)}")
+    for name in pipeline.all_outputs():
+        catalog[name] = Kept(copy_mode="assign")
+    SequentialRunner().run(pipeline, catalog)
+    return {name: catalog.load(name) for name in pipeline.all_outputs()}

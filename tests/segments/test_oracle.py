@@ -15,7 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 from omnicrm.features import resolve_cutoff
 from omnicrm.identity.golden import member_registrations
 from omnicrm.pipelines.features.nodes import build_person_features
-from omnicrm.pipelines.segments import nodes
+from omnicrm.segments import profiles, rules
 from omnicrm.segments.evaluation import evaluate_segments, plain_kmeans_tiers, supervised_ari
 from omnicrm.segments.oracle import (
     TierModel,
@@ -75,7 +75,7 @@ def test_posterior_is_calibrated_and_the_ceiling_is_where_it_was_measured(judged
 def test_no_method_blind_to_the_generator_beats_the_ceiling(judged):
     latent, buyers = judged["latent"], judged["buyers"]
     ceiling = adjusted_rand_score(latent, judged["tiers"])
-    ours = nodes._model(SEGMENTS).fit(judged["features"]).predict(buyers)
+    ours = profiles._model(SEGMENTS).fit(judged["features"]).predict(buyers)
     assert adjusted_rand_score(latent, ours) < ceiling
     assert supervised_ari(buyers, latent) < ceiling      # LDA told the tiers (cross-validated)
     assert adjusted_rand_score(latent, plain_kmeans_tiers(buyers, 6)) < ceiling
@@ -98,7 +98,7 @@ def test_bounds_that_know_latent_traits_sit_above_the_ceiling(judged):
 
 def test_evaluation_reports_the_ceiling_next_to_our_ari(judged, world):
     f = judged["features"]
-    segments = nodes.assign_segments(f, nodes._model(SEGMENTS).fit(f), SEGMENTS)
+    segments = rules.assign_segments(f, profiles._model(SEGMENTS).fit(f), SEGMENTS)
     ev = evaluate_segments(f, segments, world["truth_persons"], SEGMENTS,
                            truth_records=world["truth_records"], orders=world["orders"],
                            synthetic=default_params())[0]
@@ -118,7 +118,7 @@ def test_well_separated_tiers_make_the_target_reachable():
     wide = [float(x) for x in np.exp(med.mean() + 2.5 * (med - med.mean()))]
     world = generate_world(persons=3000, seed=7, overrides={"basket_median": wide})
     f = _features(world)
-    segments = nodes.assign_segments(f, nodes._model(SEGMENTS).fit(f), SEGMENTS)
+    segments = rules.assign_segments(f, profiles._model(SEGMENTS).fit(f), SEGMENTS)
     ev = evaluate_segments(f, segments, world["truth_persons"], SEGMENTS,
                            truth_records=world["truth_records"], orders=world["orders"],
                            synthetic={**base, "basket_median": wide})[0]
