@@ -69,7 +69,8 @@ def kedro_run(project: Path, pipeline: str | None = None, params: dict | None = 
     os.chdir(project)  # MLflow and data paths resolve against the project the run is in
     try:
         bootstrap_project(project)
-        with KedroSession.create(project_path=project, runtime_params=nest(params or {})) as session:
+        runtime = nest(params or {})
+        with KedroSession.create(project_path=project, runtime_params=runtime) as session:
             return session.run(pipeline_names=[pipeline] if pipeline else None,
                                node_names=node_names)
     finally:
