@@ -43,7 +43,7 @@ def to_text(rows: list[Row]) -> str:
 
     def fmt(line: list[str]) -> str:
         parts = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(line, widths))]
+                 for i, (c, w) in enumerate(zip(line, widths, strict=False))]
         return " | ".join(parts + [line[-1]]).rstrip()
 
     rule = "-+-".join("-" * w for w in widths) + "-+-" + "-" * 4

@@ -501,7 +501,8 @@ def validate(df: pd.DataFrame, contract: TableContract, source: str = "") -> pd.
     dup = out.duplicated(key, keep=False) & out[key].notna().all(axis=1)
     if dup.any():
         rows = out.loc[dup, key].head(5)
-        shown = ", ".join(f"row {i}: {tuple(r)}" for i, r in zip(rows.index, rows.values))
+        shown = ", ".join(f"row {i}: {tuple(r)}"
+                          for i, r in zip(rows.index, rows.values, strict=True))
         problems.append(
             f"primary key {key}: {int(dup.sum())} rows share a key value: {shown}"
         )

@@ -12,7 +12,7 @@ def test_one_row_per_member_with_the_arm_it_was_given(world, training):
     assert len(data) == len(members)  # perfect identity: one member per person and campaign
     offers = world["campaign_offers"].set_index(["campaign_id", "arm"])
     t = data[data["treated"] == 1]
-    expect = offers.loc[list(zip(t["campaign_id"], t["arm"]))]
+    expect = offers.loc[list(zip(t["campaign_id"], t["arm"], strict=True))]
     assert np.array_equal(t["coupon_threshold"].to_numpy(), expect["coupon_threshold"].to_numpy())
     assert np.array_equal(t["discount"].to_numpy(), expect["discount"].to_numpy())
     assert (data.loc[data["treated"] == 0, ["coupon_threshold", "discount"]] == 0).all().all()

@@ -53,7 +53,7 @@ def test_learners_rank_world_members_by_their_true_effect(world, training, plann
     fit, held = data[~late], data[late]
     truth = world["truth_campaign_outcomes"].set_index(["campaign_id", "person_id"])
     true_tau = (truth["p_buy_treated"] - truth["p_buy_control"]).loc[
-        list(zip(held["campaign_id"], held["person_id"]))].to_numpy()
+        list(zip(held["campaign_id"], held["person_id"], strict=True))].to_numpy()
     corr = {}
     for name in sorted(U.LEARNERS):
         model = U.make_learner(name).fit(as_matrix(fit, cols), fit["treated"].to_numpy(),

@@ -198,7 +198,6 @@ def test_hard_case_counts_match_pair_enumeration_on_a_sample(world):
     households = tp["household_id"].reindex(tr["person_id"]).to_numpy()
     picked = rng.choice(np.unique(households), 150, replace=False)
     sample = tr[np.isin(households, picked)].reset_index(drop=True)
-    truth = pd.Series(sample["person_id"].to_numpy(), index=sample["record_id"])
     hh = tp["household_id"].reindex(sample["person_id"]).to_numpy()
     pred = pd.Series(np.where(rng.random(len(sample)) < 0.2, hh,
                               np.where(rng.random(len(sample)) < 0.1,

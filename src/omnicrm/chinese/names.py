@@ -27,7 +27,7 @@ SURNAME_FREQ = {
 }
 # The long tail: ~115 less common surnames at ~0.12% each, so the top surnames keep their census
 # share (王 ~7%) instead of being inflated by normalising a list that covers only 76%.
-SURNAME_TAIL = ("阎乔赖常温庞樊殷施牛洪季俞颜柳葛伍申毕聂焦邢岳齐梅康鲁柴耿关华宁祝兰翟安欧车郁童包纪"
+SURNAME_TAIL = ("阎乔赖常温庞樊殷施牛洪季俞颜柳葛伍申毕聂焦邢岳齐梅康鲁柴耿关华宁祝兰翟安欧车郁童包纪"  # noqa: E501
                 "卜单杭倪强涂谷储甘宫鞠祁蒙戚苗喻房左霍舒解应巴柏乐骆成辛景宗滕窦管於庄盛凌米连明席尤"
                 "奚卞刁冉隋靳阮路符蓝伏裴麻屈桂盖冀邬郎劳湛那甄鲍蔺詹佟仲臧费缪")
 SURNAME_FREQ.update({s: 0.12 for s in SURNAME_TAIL if s not in SURNAME_FREQ})
@@ -36,7 +36,7 @@ COMPOUND_SURNAMES = tuple(s for s in SURNAME_FREQ if len(s) == 2)
 GIVEN_CHARS = {
     "M": "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林阳建国志文东海峰亮成晨博然轩"
          "子睿泽洋毅",
-    "F": "芳娜敏静丽艳娟霞秀英玲桂兰燕萍红梅琳雪婷慧颖倩洁丹莉晶欣怡佳悦琪萱涵妍雨思梦璐瑶薇晓月蓉玉",
+    "F": "芳娜敏静丽艳娟霞秀英玲桂兰燕萍红梅琳雪婷慧颖倩洁丹莉晶欣怡佳悦琪萱涵妍雨思梦璐瑶薇晓月蓉玉",  # noqa: E501
 }
 
 # The most frequent full names in China; thousands of different people share each of them.

@@ -14,7 +14,7 @@ CHECK_CHARS = np.array(list("10X98765432"))
 
 def check_digit(first17: str) -> str:
     """The 18th character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=False))
     return str(CHECK_CHARS[total % 11])
 
 

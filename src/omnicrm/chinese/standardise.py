@@ -253,7 +253,7 @@ def _division_aliases():
         s = short_name(r.district)
         for alias in {r.district, s}:
             dist.setdefault((r.city, alias), r.district)
-    city_province = dict(zip(div["city"], div["province"]))
+    city_province = dict(zip(div["city"], div["province"], strict=True))
     return prov, city, dist, city_province
 
 
@@ -329,7 +329,8 @@ def standardise_address(free_text: pd.Series | None = None, province: pd.Series 
     n = len(index) if index is not None else 0
     none = pd.Series([None] * n, index=index, dtype=object)
     p, c, d = (x if x is not None else none for x in (province, city, district))
-    key = pd.Series(list(zip(p.astype(object), c.astype(object), d.astype(object))), index=index)
+    key = pd.Series(list(zip(p.astype(object), c.astype(object), d.astype(object),
+                             strict=True)), index=index)
     uniq = {k: _region(*k) for k in pd.unique(key)}
     reg = pd.DataFrame([uniq[k] for k in key], columns=cols[:3], index=index)
     det = detail.map(_clean_text) if detail is not None else none

@@ -25,7 +25,8 @@ def true_profit(plan: pd.DataFrame, mapping: pd.DataFrame, truth: pd.DataFrame,
     p = plan[plan["coupon_threshold"] > 0]
     rank = p["expected_incremental_margin"] if "expected_incremental_margin" in p else 0.0
     p = p[["person_id", "coupon_threshold", "discount"]].assign(_rank=rank)
-    p = p.merge(mapping, on="person_id", how="inner").sort_values("_rank", ascending=False, kind="stable")
+    p = p.merge(mapping, on="person_id", how="inner").sort_values("_rank", ascending=False,
+                                                                  kind="stable")
     extra = int(p.duplicated("true_person_id").sum())
     p = p.drop_duplicates("true_person_id")
     t = truth.rename(columns={"person_id": "true_person_id"})

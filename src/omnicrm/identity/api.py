@@ -13,17 +13,13 @@ from .standardise import standardise_records
 
 log = logging.getLogger(__name__)
 
-def channel_roles() -> dict[str, dict[str, str]]:
-    """Which column of each channel's member table plays which role: the ``cleansing.roles``
-    of conf/base/parameters_cleansing.yml, the same mapping the pipelines use."""
-    from pathlib import Path
 
-    import yaml
+def channel_roles(env: str | None = None) -> dict[str, dict[str, str]]:
+    """Which column of each channel's member table plays which role: ``identity.roles`` from
+    conf (``env`` merged over base), the same mapping the pipeline uses."""
+    from .settings import identity_settings
 
-    from omnicrm.settings import PROJECT_ROOT
-
-    path = Path(PROJECT_ROOT) / "conf" / "base" / "parameters_cleansing.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["cleansing"]["roles"]
+    return identity_settings(env=env).roles
 
 
 def standardise_tables(tables: dict[str, pd.DataFrame],

@@ -11,7 +11,10 @@ import click
 import pandas as pd
 import yaml
 
+from omnicrm.config import SettingsError
+
 from .link import link_records
+from .settings import identity_settings
 from .stable_ids import assign_person_ids
 from .standardise import ROLES, RoleMappingError, standardise_records
 
@@ -52,16 +55,18 @@ def roles_for(mapping: dict, stem: str) -> dict[str, str]:
                    f"Roles: {', '.join(ROLES)}.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
               help="Where to write record -> cluster (.parquet or .csv).")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.7, show_default=True,
-              help="Match probability at which two records may be linked.")
-@click.option("--nameless-threshold", type=click.FloatRange(0, 1), default=0.9,
-              show_default=True,
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Match probability at which two records may be linked "
+                   "[default: identity.match_threshold in conf].")
+@click.option("--nameless-threshold", type=click.FloatRange(0, 1), default=None,
               help="... when one of the two has no name (it could be another user of a "
-                   "shared phone or address).")
+                   "shared phone or address) [default: identity.nameless_match_threshold].")
+@click.option("--env", default=None,
+              help="Kedro conf environment merged over conf/base (e.g. spark).")
 @click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None,
               help="A previous output: its cluster ids are kept for the same people.")
-def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: float,
-         nameless_threshold: float,
+def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: float | None,
+         nameless_threshold: float | None, env: str | None,
          previous: Path | None) -> None:
     """Link the records of one or more CSV/Parquet FILES into persons.
 
@@ -87,8 +92,8 @@ def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: f
         for w in caught:
             click.echo(f"warning: {w.message}", err=True)
         if std["record_id"].duplicated().any():
-            raise click.ClickException(f"{path}: record ids are not unique, e.g. "
-                                       f"{std.loc[std['record_id'].duplicated(), 'record_id'].head(3).tolist()}")
+            repeated = std.loc[std["record_id"].duplicated(), "record_id"].head(3).tolist()
+            raise click.ClickException(f"{path}: record ids are not unique, e.g. {repeated}")
         std["original_id"] = std["record_id"]
         std["record_id"] = path.stem + ":" + std["record_id"]
         parts.append(std)
@@ -96,8 +101,12 @@ def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: f
                    err=True)
     std = pd.concat(parts, ignore_index=True)
     click.echo(f"linking {len(std)} records ...", err=True)
-    result = link_records(std, {"match_threshold": threshold,
-                                "nameless_match_threshold": nameless_threshold})
+    overrides = {"match_threshold": threshold, "nameless_match_threshold": nameless_threshold}
+    try:
+        settings = identity_settings({k: v for k, v in overrides.items() if v is not None}, env)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = link_records(std, settings)
     prev = None
     if previous is not None:
         p = read_table(previous)

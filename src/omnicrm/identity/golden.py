@@ -26,8 +26,8 @@ def member_registrations(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
     """When each member record registered, in which channel (``registrations`` of
     :func:`person_features`): the only member columns the features need, no personal data."""
     parts = [df[["record_id", "registered_at"]].assign(channel=channel)
-             for channel, df in zip(CHANNELS,
-                                    (pos_members, tmall_members, wechat_members, web_members))]
+             for channel, df in zip(CHANNELS, (pos_members, tmall_members, wechat_members,
+                                               web_members), strict=True)]
     return pd.concat(parts, ignore_index=True)[["record_id", "channel", "registered_at"]]
 
 

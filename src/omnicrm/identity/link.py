@@ -21,50 +21,24 @@ MODEL_COLUMNS = [
     "mobile_shared",
 ]
 
-DEFAULT_PARAMS: dict = {
-    "engine": "duckdb",              # or "spark" (the active SparkSession, else a local one)
-    "match_threshold": 0.7,          # P(match) at which a scored pair may join two records
-    "nameless_match_threshold": 0.9,  # ... when one of the two records has no name
-    "predict_threshold": 0.3,        # pairs kept from Splink (for confidences and charts)
-    "prior_recall": 0.25,            # share of true pairs the deterministic rules find (prior)
-    "rare_name_max": 30,             # a name sound this rare may block on its own
-    # m probabilities fixed from the cleansing engine's known error rates instead of EM:
-    # pairs that share a family mobile and street address look like matches to EM, which
-    # then learns that true matches often disagree on name and gender
-    "fixed_m": {
-        "name": [0.56, 0.37, 0.065, 0.005],
-        "gender": [0.97, 0.03],
-    },
-    # u probabilities fixed instead of random sampling: in a sample of random pairs the few
-    # that share a mobile are mostly the same person's two records, so sampling overstates
-    # how often strangers share one by orders of magnitude (and at a million records finds
-    # none at all). A masked mobile's 3+4 visible digits agree by chance, about 1 in 40
-    # prefixes x 10^4 suffixes, whatever the size of the data. null = sampled.
-    "fixed_u": {
-        "mobile": [None, None, 2.5e-6, None, None, None],
-    },
-    # ... and u of identifier levels as the number of strangers a record shares it with,
-    # divided by the records linked: a full mobile, ID or email is shared by a stranger only
-    # through a family phone, a typo or a reused address, so the count per record stays put
-    # while the pairs grow as n^2 (u = rate / n). A fixed per-pair u made a shared mobile
-    # ever weaker evidence against a prior that falls as 1/n. Rates measured on the
-    # synthetic worlds of 5k-1M records: one-name phone 0.001-0.006, family phone 0.20-0.21
-    # (a level random sampling leaves untrained at 1M records), ID < 1e-4; no two people
-    # share an email there, 0.002 allows for a family's shared account.
-    "fixed_u_per_record": {
-        "mobile": [0.003, 0.2, None, None, None, None],
-        "id_number": [1.0e-4, None, None],
-        "email": [0.002, None],
-    },
-    "u_max_pairs": 2_000_000,        # random pairs for the u probabilities
-    "em_blocking": [["mobile"], ["name_key", "city"]],
-    "blocking": [
-        ["mobile"], ["mobile_prefix", "mobile_suffix"], ["id_raw"], ["email"],
-        ["name_key", "city"], ["name_key", "birth_date"], ["surname_py", "birth_date"],
-        ["name_block"],
-    ],
-    "seed": 42,
-}
+# Settings: the ``identity`` section of conf/base/parameters_identity.yml
+# (omnicrm.identity.settings). Why the fixed probabilities there:
+# - m of name and gender are fixed from the cleansing engine's known error rates instead of EM:
+#   pairs that share a family mobile and street address look like matches to EM, which then
+#   learns that true matches often disagree on name and gender.
+# - u of a masked mobile is fixed instead of random sampling: in a sample of random pairs the
+#   few that share a mobile are mostly the same person's two records, so sampling overstates
+#   how often strangers share one by orders of magnitude (and at a million records finds none
+#   at all). A masked mobile's 3+4 visible digits agree by chance, about 1 in 40 prefixes x
+#   10^4 suffixes, whatever the size of the data. null = sampled.
+# - u of identifier levels (``fixed_u_per_record``) is the number of strangers a record shares
+#   it with, divided by the records linked: a full mobile, ID or email is shared by a stranger
+#   only through a family phone, a typo or a reused address, so the count per record stays put
+#   while the pairs grow as n^2 (u = rate / n). A fixed per-pair u made a shared mobile ever
+#   weaker evidence against a prior that falls as 1/n. Rates measured on the synthetic worlds
+#   of 5k-1M records: one-name phone 0.001-0.006, family phone 0.20-0.21 (a level random
+#   sampling leaves untrained at 1M records), ID < 1e-4; no two people share an email there,
+#   0.002 allows for a family's shared account.
 
 
 @dataclass
@@ -78,10 +52,12 @@ class LinkResult:
     linker: object | None = None
 
 
-def _params(params: dict | None) -> dict:
-    out = dict(DEFAULT_PARAMS)
-    out.update(params or {})
-    return out
+def _params(params) -> dict:
+    """Settings as a plain dict: conf's ``identity`` section, or ``params`` (a full section,
+    or a few keys to replace in conf's, see ``identity_settings``)."""
+    from .settings import identity_settings
+
+    return identity_settings(params).model_dump()
 
 
 # ------------------------------------------------------------------ Splink settings
@@ -141,7 +117,8 @@ def splink_settings(params: dict | None = None) -> dict:
         comparison_levels=[
             cll.NullLevel("birth_date"),
             cll.ExactMatchLevel("birth_date"),
-            cll.DamerauLevenshteinLevel("birth_date", 1).configure(label_for_charts="one digit off"),
+            cll.DamerauLevenshteinLevel("birth_date", 1).configure(
+                label_for_charts="one digit off"),
             cll.ElseLevel(),
         ],
     )
@@ -239,7 +216,8 @@ def model_frame(std: pd.DataFrame, rare_name_max: int = 30) -> pd.DataFrame:
     several = by_phone["name_key"].nunique()
     several = several[several > 1].index
     named = std[phone.isin(several) & std["surname_py"].notna() & std["given_py"].notna()]
-    names = pd.Series(list(zip(named["surname_py"], named["given_py"])), index=named.index)
+    names = pd.Series(list(zip(named["surname_py"], named["given_py"], strict=True)),
+                      index=named.index)
     names = names.groupby(phone[named.index]).agg(set)
     shared = pd.Series(False, index=by_phone.size().index)
     if len(names):
@@ -372,7 +350,7 @@ def names_compatible(a: set, b: set) -> bool:
                 return True
             # one of two or more characters: a single-character given name that changed
             # is another person (王强 / 王磊, father and son on one phone)
-            if len(pa) == len(pb) >= 2 and sum(x != y for x, y in zip(pa, pb)) == 1:
+            if len(pa) == len(pb) >= 2 and sum(x != y for x, y in zip(pa, pb, strict=True)) == 1:
                 return True
     return False
 
@@ -592,7 +570,7 @@ def link_records(std: pd.DataFrame, params: dict | None = None,
             settings = fix_probabilities(linker.misc.save_model_to_json(), p["fixed_m"], "m")
             settings = fix_probabilities(settings, p["fixed_u"], "u")
             per_pair = {name: [None if r is None else r / len(std) for r in rates]
-                        for name, rates in (p.get("fixed_u_per_record") or {}).items()}
+                        for name, rates in p["fixed_u_per_record"].items()}
             settings = fix_probabilities(settings, per_pair, "u")
             prior = settings.get("probability_two_random_records_match") or 0.0
             if not 0.0 < prior < 1.0:  # no deterministic pair to estimate it from

@@ -409,7 +409,7 @@ def _quadrant(t: pd.DataFrame, columns: list[str], min_size: int) -> pd.DataFram
     frame["conversion"] = np.where(frame["conversion rate"] > conv_med, "high", "low")
     frame["aov"] = np.where(frame["average order value"] > aov_med, "high", "low")
     frame["action"] = [QUADRANT_ACTIONS[(a, b)] for a, b in zip(frame["conversion"],
-                                                                 frame["aov"])]
+                                                                 frame["aov"], strict=True)]
     frame.attrs["conversion_median"] = conv_med
     frame.attrs["aov_median"] = aov_med
     return frame.sort_values(["conversion rate"], ascending=False).reset_index(drop=True)

@@ -134,7 +134,8 @@ def plot_segment_lifts(segments: pd.DataFrame, ax=None):
                 fmt="none", ecolor="#8c959f", capsize=3)
     ax.scatter(lift, y, c=colors, zorder=3)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [f"{d}: {v}" for d, v in zip(s["dimension"], s["segment"])], fontsize=9)
+    ax.set_yticks(y, [f"{d}: {v}" for d, v in zip(s["dimension"], s["segment"], strict=True)],
+                  fontsize=9)
     ax.set_xlabel("conversion lift, treatment − control (pp)")
     ax.set_title("Lift by segment (blue: significant after Holm)")
     ax.grid(axis="x", alpha=0.3)

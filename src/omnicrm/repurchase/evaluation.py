@@ -15,7 +15,7 @@ from .baselines import (
 )
 from .metrics import classification_metrics
 from .model import RepurchaseModel, feature_matrix
-from .training import TimeSplit
+from .split import TimeSplit
 
 MODELS = ("xgboost", "rf_heuristic", "logistic", "bgnbd")
 
@@ -42,7 +42,7 @@ def holdout_predictions(frame: pd.DataFrame, label: str, feature_names: list[str
     else:
         out["logistic"] = float(y_fit.mean()) if len(y_fit) else 0.0
     out["bgnbd"] = 0.0
-    for cutoff, rows in test.groupby("cutoff_date").groups.items():
+    for _cutoff, rows in test.groupby("cutoff_date").groups.items():
         part = test.loc[rows]
         bg = fit_bgnbd(part)
         out.loc[rows, "bgnbd"] = bgnbd_probability(bg, part, horizon_days)

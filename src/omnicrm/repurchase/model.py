@@ -120,7 +120,7 @@ class RepurchaseModel:
         for k in range(order.shape[1]):
             out[f"reason_{k + 1}"] = [f"{n}={format_value(float(v))} ({s:+.2f})"
                                       for n, v, s in zip(names[:, k], x_top[:, k],
-                                                         shap_top[:, k])]
+                                                         shap_top[:, k], strict=True)]
         return out
 
     def importance(self, features: pd.DataFrame) -> pd.Series:

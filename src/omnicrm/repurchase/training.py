@@ -14,23 +14,12 @@ import pandas as pd
 
 from omnicrm.features import feature_columns, person_features
 
+from .evaluation import compare, holdout_predictions
+from .metrics import classification_metrics
 from .model import RepurchaseModel, feature_matrix, fit_booster, offset_margin
+from .split import DAY, TimeSplit, cutoff_schedule, data_end  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
-DAY = pd.Timedelta(days=1)
-
-
-def data_end(orders: pd.DataFrame) -> pd.Timestamp:
-    """The data's 'today': midnight after the last order (exclusive end of observed time)."""
-    return pd.Timestamp(orders["ordered_at"].max()).normalize() + DAY
-
-
-def cutoff_schedule(end: pd.Timestamp, n_cutoffs: int, step_days: int, horizon_days: int
-                    ) -> list[pd.Timestamp]:
-    """``n_cutoffs`` cut-offs ``step_days`` apart, oldest first, the last one ``horizon_days``
-    before ``end`` so every label window is fully observed."""
-    last = pd.Timestamp(end).normalize() - horizon_days * DAY
-    return [last - k * step_days * DAY for k in reversed(range(n_cutoffs))]
 
 
 def person_orders(orders: pd.DataFrame, person_index: pd.DataFrame) -> pd.DataFrame:
@@ -70,57 +59,6 @@ def model_feature_names(features: pd.DataFrame, exclude: list[str] | None = None
     the keys and ``exclude`` (e.g. months_since_last_purchase duplicates recency_days)."""
     exclude = set(exclude or [])
     return [c for c in feature_columns(features) if c not in exclude]
-
-
-@dataclass
-class TimeSplit:
-    """Which cut-offs train, validate (Optuna) and test."""
-
-    train: list[pd.Timestamp]
-    valid: list[pd.Timestamp]
-    test: list[pd.Timestamp]
-
-    @classmethod
-    def from_cutoffs(cls, cutoffs: list[pd.Timestamp], n_valid: int, n_test: int) -> TimeSplit:
-        cutoffs = sorted(pd.Timestamp(c) for c in cutoffs)
-        if len(cutoffs) < n_valid + n_test + 1:
-            raise ValueError(f"need at least {n_valid + n_test + 1} cut-offs, got {len(cutoffs)}")
-        n_train = len(cutoffs) - n_valid - n_test
-        return cls(cutoffs[:n_train], cutoffs[n_train:n_train + n_valid],
-                   cutoffs[n_train + n_valid:])
-
-    @classmethod
-    def schedule(cls, end: pd.Timestamp, n_train: int, n_valid: int, n_test: int,
-                 step_days: int, horizon_days: int) -> TimeSplit:
-        """Cut-offs ``step_days`` apart counted back from ``end`` (the data's 'today'): the
-        test ones end ``horizon_days`` before it, the validation ones ``horizon_days`` before
-        the first test cut-off and the training ones ``horizon_days`` before the first
-        validation one, so no label window reaches into a later part."""
-        test = cutoff_schedule(end, n_test, step_days, horizon_days)
-        valid = cutoff_schedule(test[0], n_valid, step_days, horizon_days)
-        train = cutoff_schedule(valid[0], n_train, step_days, horizon_days)
-        return cls(train, valid, test)
-
-    @property
-    def cutoffs(self) -> list[pd.Timestamp]:
-        return [*self.train, *self.valid, *self.test]
-
-    def purged(self, horizon_days: int) -> TimeSplit:
-        """Drop the cut-offs whose label window [c, c + horizon) reaches into a later part's
-        first cut-off. Without the gap the same person's purchase labels an earlier row and
-        a later one, and trees that memorise a person (their exact spend, basket) look great
-        on validation for no honest reason."""
-        gap = horizon_days * DAY
-        valid = [c for c in self.valid if c + gap <= min(self.test)]
-        first_later = min(valid) if valid else min(self.test)
-        train = [c for c in self.train if c + gap <= first_later]
-        if not train or not valid:
-            raise ValueError(f"with a {horizon_days}-day horizon no train/validation cut-off "
-                             "is left after purging overlaps: use more cut-offs")
-        return TimeSplit(train, valid, list(self.test))
-
-    def mask(self, frame: pd.DataFrame, part: str) -> np.ndarray:
-        return frame["cutoff_date"].isin(getattr(self, part)).to_numpy()
 
 
 # --------------------------------------------------------------------------- tuning
@@ -298,8 +236,6 @@ def train_and_compare(frame: pd.DataFrame, label: str, feature_names: list[str],
     """Tune on train -> valid, refit on train + valid, and score it and the baselines on the
     test cut-offs. With ``offset_feature`` (a probability column) the trees boost from its
     log-odds instead of a global bias."""
-    from .evaluation import compare, holdout_predictions
-    from .metrics import classification_metrics
 
     def part(name: str) -> tuple[np.ndarray, np.ndarray]:
         rows = split.mask(frame, name)

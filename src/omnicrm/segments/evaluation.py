@@ -77,7 +77,8 @@ def evaluate_segments(person_features: pd.DataFrame, customer_segments: pd.DataF
     parameters, also the Bayes ceiling of the value-tier ARI on the same persons (their
     orders grouped as the features group them)."""
     truth = truth_persons.set_index("person_id")
-    f = person_features.merge(customer_segments.drop(columns="cutoff_date"), on="person_id").set_index("person_id")
+    f = person_features.merge(customer_segments.drop(columns="cutoff_date"),
+                              on="person_id").set_index("person_id")
     if person_index is not None and truth_records is not None:
         true_id = oneid_to_true(person_index, truth_records).set_index("person_id")[
             "true_person_id"].reindex(f.index)

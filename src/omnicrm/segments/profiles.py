@@ -88,7 +88,8 @@ def plot_tier_profiles(value_tier_profile: pd.DataFrame) -> plt.Figure:
     for ax, (col, title) in zip(axes, [("persons", "persons"),
                                         ("spend_year", "spend last year (CNY)"),
                                         ("orders_per_year", "orders a year"),
-                                        ("avg_order_value", "average order value (CNY)")]):
+                                        ("avg_order_value", "average order value (CNY)")],
+                                       strict=False):
         ax.bar(labels, prof[col], color="#4c72b0")
         ax.set_title(title)
         ax.tick_params(axis="x", rotation=45)

@@ -146,11 +146,13 @@ def basket_values(persons: pd.DataFrame, p_idx: np.ndarray, rng) -> np.ndarray:
 
 def build_orders(persons: pd.DataFrame, products: pd.DataFrame, stores: pd.DataFrame,
                  recs: pd.DataFrame, purchases: pd.DataFrame, params: dict,
-                 start: pd.Timestamp, stream: str = "orders") -> tuple[pd.DataFrame, pd.DataFrame]:
+                 start: pd.Timestamp, stream: str = "orders",
+                 order_id_offset: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Turn purchases (person index ``p``, ``day``, optional ``basket``, ``coupon_discount``,
     ``campaign_id``) into orders and order items. The paid amount before any coupon is the
     basket value; promotions discount list prices; items follow category, colour and
-    new-arrival preferences."""
+    new-arrival preferences. Order ids start at ``order_id_offset`` (``O000000001`` by
+    default), so a second batch of orders can continue the numbering."""
     rng = rng_for(params["seed"], stream)
     n = len(purchases)
     p_idx = purchases["p"].to_numpy()
@@ -203,7 +205,7 @@ def build_orders(persons: pd.DataFrame, products: pd.DataFrame, stores: pd.DataF
     item_list = np.round(list_total[item_order] * share, 2)
     item_paid = np.round(item_list * (1 - disc_rate[item_order]), 2)
 
-    order_ids = fmt_ids("O", n, 9, start=int(params.get("_order_id_offset", 1)))
+    order_ids = fmt_ids("O", n, 9, start=int(order_id_offset))
     hour = np.where(channel == "pos", rng.integers(10, 22, n),
                     rng.choice(24, n, p=_online_hours()))
     ts = (when.to_numpy() + ((hour * 3600 + rng.integers(0, 3600, n)) * 10**9)

@@ -116,7 +116,7 @@ def written_mobiles(mobiles: np.ndarray, forms: np.ndarray, rng) -> np.ndarray:
         digit = rng.integers(0, 10, typo.sum()).astype(str)
         vals = m[typo].to_numpy()
         out[typo] = [v[:p] + (d if d != v[p] else str((int(d) + 1) % 10)) + v[p + 1:]
-                     for v, p, d in zip(vals, pos, digit)]
+                     for v, p, d in zip(vals, pos, digit, strict=True)]
     out[forms == "missing"] = None
     return out.to_numpy()
 

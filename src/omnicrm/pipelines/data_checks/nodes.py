@@ -12,7 +12,7 @@ def profile_raw_tables(*tables: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     and dates. PII columns get counts only, never values. Returns the profile and MLflow
     metrics (rows per table)."""
     rows, metrics = [], {}
-    for contract, df in zip(RAW_CONTRACTS.values(), tables):
+    for contract, df in zip(RAW_CONTRACTS.values(), tables, strict=False):
         metrics[f"{contract.name}.rows"] = {"value": float(len(df)), "step": 0}
         for col in contract.columns:
             s = df[col.name]

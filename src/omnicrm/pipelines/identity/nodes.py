@@ -1,4 +1,4 @@
-"""Nodes of the identity (OneID) pipeline."""
+"""Nodes of the identity (OneID) pipeline: cleanse, link, golden records, customer 360."""
 
 from __future__ import annotations
 
@@ -6,12 +6,25 @@ import logging
 
 import pandas as pd
 
-from omnicrm.identity.api import person_index_from
-from omnicrm.identity.golden import customer_360, golden_records
+from omnicrm.contracts import CHANNELS
+from omnicrm.identity.api import person_index_from, standardise_tables
+from omnicrm.identity.evaluation import linkage_scores
+from omnicrm.identity.golden import customer_360, golden_records, member_registrations
 from omnicrm.identity.link import link_records
+from omnicrm.identity.settings import identity_settings
 from omnicrm.tracking import mlflow_metrics
 
 log = logging.getLogger(__name__)
+
+
+def standardise_members(pos_members: pd.DataFrame, tmall_members: pd.DataFrame,
+                        wechat_members: pd.DataFrame, web_members: pd.DataFrame,
+                        params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cleansing: one standardised table of all member records (``source`` = channel) and
+    the data-quality counts per channel and field."""
+    tables = dict(zip(CHANNELS, (pos_members, tmall_members, wechat_members, web_members),
+                      strict=True))
+    return standardise_tables(tables, identity_settings(params).roles)
 
 
 def link_persons(standardised_members: pd.DataFrame, person_index_previous: pd.DataFrame,
@@ -20,7 +33,7 @@ def link_persons(standardised_members: pd.DataFrame, person_index_previous: pd.D
     over from the previous index. Returns the index, the lineage (appended), the trained
     model, the match-weights and waterfall charts (HTML) and linkage metrics."""
     previous = person_index_previous if len(person_index_previous) else None
-    result = link_records(standardised_members, params, keep_linker=True)
+    result = link_records(standardised_members, identity_settings(params), keep_linker=True)
     index, lineage = person_index_from(result, standardised_members, previous)
     if len(person_lineage_previous):
         lineage = pd.concat([person_lineage_previous, lineage], ignore_index=True)
@@ -62,24 +75,13 @@ def build_customer_360(person_index: pd.DataFrame, orders: pd.DataFrame,
 def evaluate_linkage(person_index: pd.DataFrame, standardised_members: pd.DataFrame,
                      truth_records: pd.DataFrame, truth_persons: pd.DataFrame
                      ) -> tuple[pd.DataFrame, dict]:
-    """Pairwise and B-cubed scores against the synthetic truth, overall and per hard case,
-    next to the ceiling no linker can pass on this world (``recall_ceiling``, ``f1_ceiling``:
-    true pairs connected by a chain of shared evidence, linked at precision 1)."""
-    from omnicrm.identity.evaluation import evidence_clusters, hard_case_scores
+    """OneID against the synthetic truth, next to the ceiling (identity.evaluation)."""
+    scores = linkage_scores(person_index, standardised_members, truth_records, truth_persons)
+    return scores.reset_index(), mlflow_metrics(
+        {f"{case}.{k}": v for case, row in scores.iterrows() for k, v in row.items()
+         if isinstance(v, (int, float))},
+        finite_only=True)
 
-    pred = person_index.set_index("record_id")["person_id"]
-    scores = hard_case_scores(pred, truth_records, truth_persons)
-    ceiling = hard_case_scores(evidence_clusters(standardised_members, truth_records),
-                               truth_records, truth_persons)
-    scores["recall_ceiling"] = ceiling["recall"]
-    scores["f1_ceiling"] = ceiling["f1"]
-    metrics = {}
-    for case, row in scores.iterrows():
-        for k, v in row.items():
-            if isinstance(v, (int, float)) and pd.notna(v):
-                metrics[f"{case}.{k}"] = {"value": float(v), "step": 0}
-    overall = scores.loc["overall"]
-    log.info("OneID vs truth: pairwise P %.4f R %.4f F1 %.4f (ceiling: R %.4f, F1 %.4f)",
-             overall["precision"], overall["recall"], overall["f1"],
-             overall["recall_ceiling"], overall["f1_ceiling"])
-    return scores.reset_index(), metrics
+
+__all__ = ["build_customer_360", "build_golden_records", "evaluate_linkage", "link_persons",
+           "member_registrations", "standardise_members"]

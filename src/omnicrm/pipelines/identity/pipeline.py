@@ -1,4 +1,5 @@
-"""Wiring of the identity pipeline (``kedro run --pipeline identity``)."""
+"""Wiring of the identity pipeline (``kedro run --pipeline identity``; its cleansing step
+alone: ``--tags cleansing``)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -8,6 +9,11 @@ from . import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
+            Node(nodes.standardise_members,
+                 ["pos_members", "tmall_members", "wechat_members", "web_members",
+                  "params:identity"],
+                 ["standardised_members", "member_data_quality"], name="standardise_members",
+                 tags="cleansing"),
             Node(nodes.link_persons,
                  ["standardised_members", "person_index_previous", "person_lineage_previous",
                   "params:identity"],

@@ -17,7 +17,8 @@ def scoring_test_metrics(repurchase_model_comparison: pd.DataFrame,
     learner's Qini/AUUC on the held-out campaigns (``coupon.test_*``)."""
     src = scoring_params["gate"]["sources"]
     rep = repurchase_model_comparison
-    rep = rep[(rep["target"] == src["repurchase_target"]) & (rep["model"] == src["repurchase_model"])]
+    rep = rep[(rep["target"] == src["repurchase_target"])
+              & (rep["model"] == src["repurchase_model"])]
     if len(rep) != 1:
         raise ValueError(f"repurchase_model_comparison has {len(rep)} rows for target "
                          f"{src['repurchase_target']!r}, model {src['repurchase_model']!r}")
