@@ -94,6 +94,39 @@ def load_settings(model: type[S], section: str, env: str | None = None,
     return parse(model, params[section], section)
 
 
+def settings_from(model: type[S], section: str, params: Any = None,
+                  env: str | None = None) -> S:
+    """``params`` as ``model`` for library entry points: a parsed model is returned as it is,
+    a complete ``params:<section>`` dict is parsed, and ``None`` or a partial dict (a few
+    keys to replace, e.g. a CLI's options) is conf's section (``env`` over base) with those
+    keys replaced. Unknown keys fail by name either way."""
+    if isinstance(params, model):
+        return params
+    if isinstance(params, BaseModel):
+        params = params.model_dump()
+    params = dict(params or {})
+    if set(model.model_fields) <= set(params):
+        return parse(model, params, section)
+    unknown = sorted(set(params) - set(model.model_fields))
+    if unknown:
+        raise SettingsError(f"unknown setting(s) {[f'{section}.{k}' for k in unknown]} (not "
+                            f"in {model.__name__}: {sorted(model.model_fields)})")
+    return parse(model, {**_conf_section(model, section, env), **params}, section)
+
+
+_CONF_CACHE: dict[tuple, dict] = {}
+
+
+def _conf_section(model: type[BaseModel], section: str, env: str | None) -> dict:
+    """Conf's ``section`` as checked by ``model``, read once per process and environment."""
+    from omnicrm.settings import find_project_root
+
+    key = (model, section, env, str(find_project_root()))
+    if key not in _CONF_CACHE:
+        _CONF_CACHE[key] = load_settings(model, section, env).model_dump()
+    return _CONF_CACHE[key]
+
+
 def with_overrides(params: dict, overrides: dict | None) -> dict:
     """A deep copy of ``params`` with dotted keys replaced (``{"campaigns.span_days": 90}``)."""
     import copy

@@ -9,6 +9,10 @@ import logging
 import numpy as np
 import pandas as pd
 
+from omnicrm.config import parse
+
+from .settings import Balance
+
 log = logging.getLogger(__name__)
 
 
@@ -29,18 +33,19 @@ def standardised_mean_differences(data: pd.DataFrame, covariates: list[str]) -> 
     return pd.Series(out, dtype=float)
 
 
-def check_campaigns(data: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def check_campaigns(data: pd.DataFrame, params: Balance | dict
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the campaigns that are valid experiments; report on every one.
 
     A campaign without a control group (or with an empty one, or with no treated members) is
     dropped with a warning: its effect cannot be estimated. A campaign whose groups differ on
     the covariates by more than chance allows (|SMD| above ``max_smd`` and above ``smd_se_z``
     standard errors) gets a warning naming it and the covariates; ``on_imbalance`` says
-    whether it is then dropped (``exclude``, the default), kept (``warn``) or fails the run
+    whether it is then dropped (``exclude``, conf's choice), kept (``warn``) or fails the run
     (``raise``). If no campaign is left, :class:`CampaignDesignError` is raised."""
-    covariates = [c for c in params["covariates"] if c in data.columns]
-    max_smd, z = float(params["max_smd"]), float(params.get("smd_se_z", 4.0))
-    action = params.get("on_imbalance", "exclude")
+    params = parse(Balance, params, "coupon.balance")
+    covariates = [c for c in params.covariates if c in data.columns]
+    max_smd, z, action = params.max_smd, params.smd_se_z, params.on_imbalance
     rows, keep = [], []
     for cid, d in data.groupby("campaign_id", sort=True):
         n_t, n_c = int((d["treated"] == 1).sum()), int((d["treated"] == 0).sum())

@@ -27,9 +27,12 @@ import numpy as np
 import pandas as pd
 from xgboost import XGBClassifier
 
+from omnicrm.config import parse
+
 from .basket import BasketModel, lognormal_tail
 from .budget import allocate_by_segment, plan_summary
 from .effect import OfferEffectModel, select_effect_model
+from .settings import CouponSettings
 from .training import as_matrix
 
 # The offer enters the models only through economic descriptors (not raw X and Y), so what is
@@ -86,30 +89,32 @@ class CouponPolicy:
     ``candidates(features)`` every menu offer per person, for the budget allocation."""
 
     def __init__(self, feature_names: list[str], model_features: list[str], menu,
-                 params: dict, seed: int = 0):
+                 params: CouponSettings | dict, seed: int = 0):
         self.feature_names = list(feature_names)
         self.model_features = list(model_features)
         self.menu = [tuple(map(float, o)) for o in menu]
+        settings = parse(CouponSettings, params, "coupon")
+        params = settings.model_dump()
         self.gross_margin = float(params["gross_margin"])
         self.cost_per_offer = float(params["cost_per_offer"])
         self.topup_range = float(params["topup_range"])
         self.topup_share = float(params["topup_share"])
-        self.min_incremental_margin = float(params.get("min_incremental_margin", 0.0))
-        seg = params.get("offer_segments") or {}
-        self.basket_bins = int(seg.get("basket_bins", 5))
-        self.lift_bins = int(seg.get("lift_bins", 5))
-        self.lift_axis = seg.get("lift_axis", "offer_model")  # or uplift_score
+        self.min_incremental_margin = float(params["min_incremental_margin"])
+        seg = params["offer_segments"]
+        self.basket_bins = int(seg["basket_bins"])
+        self.lift_bins = int(seg["lift_bins"])
+        self.lift_axis = seg["lift_axis"]  # offer_model or uplift_score
         self.segment_edges = None     # set by choose_segment_offers
         self.segment_offers = None    # segment id -> menu index, or -1 for no offer
-        self.xgb = dict(params.get("xgb") or {})
+        self.xgb = dict(params["xgb"])
         # settings chosen on held-out campaigns at fit time (observed data only)
-        self.purchase_params = params.get("purchase") or {}
-        self.redemption_params = params.get("redemption") or {}
+        self.purchase_params = params["purchase"]
+        self.redemption_params = params["redemption"]
         self.selection: dict[str, pd.DataFrame] = {}
         self.seed = seed
         # the offer's effect as an extra purchase hazard theta(x) A^gamma (effect.py); None
         # or enabled: false = the purchase model's own offer features give P(buy | offer)
-        self.effect_params = params.get("effect") or {}
+        self.effect_params = params["effect"]
         self.effect_model = None
         self.uplift_model = None
         self.uplift_model_name = None
@@ -154,7 +159,7 @@ class CouponPolicy:
             campaign_all = np.r_[campaign, untreated["campaign_id"].to_numpy()]
         else:
             design_all, bought_all, campaign_all = design, bought, campaign
-        effect = bool(self.effect_params.get("enabled", False))
+        effect = bool(self.effect_params["enabled"])
         if effect:
             # with an effect model the purchase model is the no-offer baseline, learnt from
             # untreated rows only: fitted on treated rows too, its "no offer" answer absorbs
@@ -166,8 +171,8 @@ class CouponPolicy:
                                                     campaign_all[untreated_rows])
         latest = (train.groupby("campaign_id")["window_start"].min().sort_values()
                   .index.to_numpy())
-        held = np.isin(campaign_all, latest[-int(self.purchase_params.get("holdout_campaigns",
-                                                                          2)):])
+        held = np.isin(campaign_all,
+                       latest[-int(self.purchase_params["holdout_campaigns"]):])
         self._fit_purchase(design_all, bought_all, held)
         if effect:
             self.window_scale = self._window_scales(design_all, bought_all, campaign_all)
@@ -183,8 +188,8 @@ class CouponPolicy:
         rounds are chosen by early stopping on the log-loss of the latest campaigns, held out
         whole; then it is refitted on every campaign with the chosen pair."""
         pp = self.purchase_params
-        shares = [float(v) for v in pp.get("leaf_shares", [0.03])]
-        max_rounds, patience = int(pp.get("max_rounds", 600)), int(pp.get("patience", 40))
+        shares = [float(v) for v in pp["leaf_shares"]]
+        max_rounds, patience = int(pp["max_rounds"]), int(pp["patience"])
 
         def info(y):
             p = float(np.mean(y))
@@ -214,8 +219,8 @@ class CouponPolicy:
         campaigns held out in turn (redemption is observed directly, so held-out log-loss
         is the criterion that matters)."""
         rp = self.redemption_params
-        grid = [float(v) for v in rp.get("min_child_weights", [20.0])]
-        rounds, folds = int(rp.get("rounds", 150)), int(rp.get("folds", 4))
+        grid = [float(v) for v in rp["min_child_weights"]]
+        rounds, folds = int(rp["rounds"]), int(rp["folds"])
         camps = np.unique(campaign)
         fold = np.searchsorted(camps, campaign) * min(folds, len(camps)) // len(camps)
         rows = []
@@ -269,17 +274,17 @@ class CouponPolicy:
         a = offer_features(mu[t], sigma[t], X[t], Y[t], self.topup_range)["offer_attractiveness"]
         Xp = as_matrix(train[t], self.model_features)
         y = train["bought"].to_numpy(float)[t]
-        leaf = float(e.get("leaf_share", 0.02))
+        leaf = float(e["leaf_share"])
         best, rows = select_effect_model(
-            Xp, h0, a, y, train["campaign_id"].to_numpy()[t], e.get("gammas", [1.0]),
-            e.get("rounds", [0, 50, 100]), e.get("xgb"), leaf, int(e.get("folds", 4)),
+            Xp, h0, a, y, train["campaign_id"].to_numpy()[t], e["gammas"],
+            e["rounds"], e["xgb"], leaf, int(e["folds"]),
             self.seed)
         table = pd.DataFrame(rows)
         table["chosen"] = ((table["gamma"] == best["gamma"])
                            & (table["rounds"] == best["rounds"]))
         self.selection["effect"] = table
         self.effect_model = OfferEffectModel(best["gamma"], max(best["rounds"], 1),
-                                             e.get("xgb"), leaf, self.seed).fit(Xp, h0, a, y)
+                                             e["xgb"], leaf, self.seed).fit(Xp, h0, a, y)
         self.effect_rounds = int(best["rounds"])
 
     def _p_offer(self, features: pd.DataFrame, design: np.ndarray, p0: np.ndarray, mu, sigma,

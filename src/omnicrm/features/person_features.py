@@ -22,17 +22,9 @@ import pandas as pd
 
 from omnicrm.contracts import CHANNELS
 
+from .settings import feature_settings
+
 EVENT_TYPES = ("view", "collect", "cart", "purchase")
-DEFAULTS: dict[str, Any] = {
-    "spend_window_days": 365,
-    "trend_window_days": 90,
-    "event_windows_days": [7, 30, 90],
-    "new_arrival_days": 90,
-    "hour_buckets": {"night": [0, 6], "morning": [6, 12], "afternoon": [12, 18],
-                     "evening": [18, 24]},
-}
-
-
 def slug(value: str) -> str:
     """'Maison Lin' -> 'maison_lin': a value as part of a column name."""
     return re.sub(r"[^0-9a-z]+", "_", str(value).lower()).strip("_")
@@ -90,7 +82,7 @@ def aggregate(tables: dict[str, nw.LazyFrame], cutoff: pd.Timestamp,
     ``tables``: orders, order_items, events, campaign_members, coupon_redemptions,
     registrations (record_id, channel, registered_at), person_index (record_id, person_id) and
     products (as :func:`product_attributes`), all narwhals LazyFrames of one engine."""
-    p = {**DEFAULTS, **(params or {})}
+    p = feature_settings(params).model_dump()
     cut = cutoff.to_pydatetime()
 
     def since(days: int) -> datetime:
@@ -179,7 +171,7 @@ def aggregate(tables: dict[str, nw.LazyFrame], cutoff: pd.Timestamp,
 def finalise(raw: pd.DataFrame, cutoff: pd.Timestamp, values: dict[str, list[str]],
              params: dict | None = None) -> pd.DataFrame:
     """Per-person sums -> the feature table (rates, shares, day counts), sorted by person."""
-    p = {**DEFAULTS, **(params or {})}
+    p = feature_settings(params).model_dump()
     raw = raw.sort_values("person_id").reset_index(drop=True)
     times = ("first_registered_at", "first_order_at", "last_order_at")
     counts = raw.drop(columns=["person_id", *times]).astype("float64").fillna(0.0)
@@ -255,7 +247,7 @@ def person_features(tables: dict[str, Any], products: pd.DataFrame, cutoff: pd.T
     frames of ``engine``; ``products`` is the raw catalogue (small, enriched in pandas)."""
     from .engine import lazy_tables
 
-    p = {**DEFAULTS, **(params or {})}
+    p = feature_settings(params).model_dump()
     attrs = product_attributes(products, p["new_arrival_days"])
     values = attribute_values(attrs)
     lazy = lazy_tables({**tables, "products": attrs}, engine, engine_options)

@@ -8,12 +8,12 @@ import pandas as pd
 
 from .person_features import (
     CHANNELS,
-    DEFAULTS,
     EVENT_TYPES,
     attribute_values,
     finalise,
     product_attributes,
 )
+from .settings import feature_settings
 
 
 def person_features_pandas(orders: pd.DataFrame, order_items: pd.DataFrame,
@@ -21,7 +21,7 @@ def person_features_pandas(orders: pd.DataFrame, order_items: pd.DataFrame,
                            campaign_members: pd.DataFrame, coupon_redemptions: pd.DataFrame,
                            registrations: pd.DataFrame, person_index: pd.DataFrame,
                            cutoff: pd.Timestamp, params: dict | None = None) -> pd.DataFrame:
-    p = {**DEFAULTS, **(params or {})}
+    p = feature_settings(params).model_dump()
     attrs = product_attributes(products, p["new_arrival_days"])
     values = attribute_values(attrs)
     ids = person_index[["record_id", "person_id"]]

@@ -3,10 +3,9 @@ conf/base/parameters_identity.yml (no defaults here: every value lives in conf).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Literal
 
-from omnicrm.config import Settings, SettingsError, load_settings, parse
+from omnicrm.config import Settings, settings_from
 
 
 class IdentitySettings(Settings):
@@ -28,24 +27,8 @@ class IdentitySettings(Settings):
     fixed_u_per_record: dict[str, list[float | None]]
 
 
-@lru_cache(maxsize=4)
-def _from_conf(env: str | None) -> IdentitySettings:
-    return load_settings(IdentitySettings, "identity", env)
-
-
 def identity_settings(params: IdentitySettings | dict[str, Any] | None = None,
                       env: str | None = None) -> IdentitySettings:
-    """``params`` as settings: a full ``params:identity`` dict is parsed as it is; ``None``
-    or a partial dict (``{"engine": "spark"}``, the CLI's thresholds) is conf's identity
-    section (``env`` merged over base) with those keys replaced. Unknown keys fail by name."""
-    if isinstance(params, IdentitySettings):
-        return params
-    params = dict(params or {})
-    if set(IdentitySettings.model_fields) <= set(params):
-        return parse(IdentitySettings, params, "identity")
-    unknown = sorted(set(params) - set(IdentitySettings.model_fields))
-    if unknown:
-        raise SettingsError(f"unknown identity setting(s) {unknown}; known: "
-                            f"{sorted(IdentitySettings.model_fields)}")
-    base = _from_conf(env).model_dump()
-    return parse(IdentitySettings, {**base, **params}, "identity")
+    """``params`` as settings: a full ``params:identity`` dict as it is; ``None`` or a few keys
+    (``{"engine": "spark"}``, the CLI's thresholds) over conf's identity section."""
+    return settings_from(IdentitySettings, "identity", params, env)

@@ -14,20 +14,9 @@ import numpy as np
 import pandas as pd
 
 from omnicrm.reporting import stats
-
-DEFAULTS = {
-    "attribution_days": 0,        # days after the campaign's last day still counted
-    "pre_period_days": 365,       # pre-campaign window for CUPED, balance and derived segments
-    "segment_columns": ["value_tier_name", "lifecycle_stage"],
-    "confidence": 0.95,
-    "gross_margin": 0.45,         # margin on the paid amount before the coupon
-    "cost_per_member": 0.3,       # CNY per treated member (messages, platform fees)
-    "repeat_days": 45,            # repeat-purchase window after the converting order
-    "relevant_relative_lift": 0.3,  # smallest relative conversion lift worth acting on
-    "target_power": 0.8,
-    "min_pack_size": 30,          # smallest audience pack shown in the quadrant
-    "min_control_buyers": 30,     # fewer control buyers: intervals are less reliable
-}
+from omnicrm.reporting.settings import reporting_settings
+from omnicrm.segments.rules import buyer_stage
+from omnicrm.segments.settings import segment_settings
 
 QUADRANT_ACTIONS = {
     ("high", "high"): "amplify: send to more packs like this",
@@ -65,9 +54,10 @@ class CampaignResults:
 
 
 def _params(params: dict | None) -> dict:
-    out = dict(DEFAULTS)
-    out.update({k: v for k, v in (params or {}).items() if v is not None})
-    out["segment_columns"] = list(out["segment_columns"])
+    """The analysis parameters: ``params`` (None values left out) over conf's ``reporting``
+    section, checked by ReportingSettings."""
+    out = reporting_settings(params).model_dump()
+    out.pop("report_timeout_s")  # the runner's, not the analysis'
     return out
 
 
@@ -81,8 +71,9 @@ def _person_map(record_ids: pd.Series, person_index: pd.DataFrame | None) -> pd.
     return pd.Series(mapped.fillna(rid).to_numpy(), index=rid.to_numpy())
 
 
-def _derived_segments(pre: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """Value tier from pre-period spend tertiles and lifecycle stage from purchase recency,
+def _derived_segments(pre: pd.DataFrame, lifecycle: dict) -> pd.DataFrame:
+    """Value tier from pre-period spend tertiles and lifecycle stage by the segments
+    pipeline's own buyer rule (``segments.lifecycle``: recency, last year's orders and spend),
     as of the campaign start (used when no customer_segments table is available)."""
     out = pd.DataFrame(index=pre.index)
     spend = pre["pre_spend"]
@@ -95,10 +86,9 @@ def _derived_segments(pre: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
         tier[pos] = "low"
     out["value_tier_name"] = tier
     days = pre["days_since_last_order"]
-    recent = np.where(pre["orders_last_365"] >= 2, "loyal", "purchased")
-    out["lifecycle_stage"] = np.select(
-        [days.isna().to_numpy(), (days <= 365).to_numpy(), (days <= 730).to_numpy()],
-        ["registered", recent, "dormant"], default="lost")
+    stage = buyer_stage(days.fillna(0), pre["orders_last_365"], pre["spend_last_365"],
+                        lifecycle)
+    out["lifecycle_stage"] = np.where(days.isna().to_numpy(), "registered", stage)
     return out
 
 
@@ -199,11 +189,12 @@ def build_analysis_table(campaign_id: str, tables: dict, params: dict | None = N
     pre["pre_spend"] = prewin.groupby("person_id")["paid_amount"].sum()
     pre["pre_orders"] = prewin.groupby("person_id").size()
     pre["orders_last_365"] = last365.groupby("person_id").size()
+    pre["spend_last_365"] = last365.groupby("person_id")["paid_amount"].sum()
     pre["days_since_last_order"] = (start - before.groupby("person_id")["ordered_at"].max()
                                     ).dt.days
-    pre[["pre_spend", "pre_orders", "orders_last_365"]] = pre[
-        ["pre_spend", "pre_orders", "orders_last_365"]].fillna(0)
-    segs = _derived_segments(pre, start)
+    counted = ["pre_spend", "pre_orders", "orders_last_365", "spend_last_365"]
+    pre[counted] = pre[counted].fillna(0)
+    segs = _derived_segments(pre, segment_settings().lifecycle.model_dump())
     given = tables.get("customer_segments")
     wanted = p["segment_columns"]
     if given is not None:
@@ -219,10 +210,11 @@ def build_analysis_table(campaign_id: str, tables: dict, params: dict | None = N
     derivable = [col for col in missing if col in segs.columns]
     if derivable:
         notes.append(f"Segments {', '.join(derivable)} are derived from pre-campaign orders "
-                     "(spend tertiles; purchase recency) because customer_segments has none.")
+                     "(spend tertiles; the segments pipeline's lifecycle rule) because "
+                     "customer_segments has none.")
     wanted = [col for col in wanted if col in segs.columns]
     p["segment_columns"] = wanted
-    pre = pre.join(segs[wanted])
+    pre = pre.drop(columns="spend_last_365").join(segs[wanted])
     pre["days_since_last_order"] = pre["days_since_last_order"].fillna(
         int(p["pre_period_days"]) * 3).clip(upper=int(p["pre_period_days"]) * 3)
     t = t.join(pre, on="person_id")

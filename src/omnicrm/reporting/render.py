@@ -21,14 +21,15 @@ import pandas as pd
 
 from omnicrm.datasets import atomic_write
 from omnicrm.reporting import present
-from omnicrm.reporting.campaign import DEFAULTS, CampaignDataError, analyse_campaign
+from omnicrm.reporting.campaign import CampaignDataError, analyse_campaign
 from omnicrm.reporting.data import load_tables, reporting_params
+from omnicrm.reporting.settings import ANALYSIS_PARAMS, reporting_settings
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path("notebooks") / "templates" / "campaign_report.ipynb"
 STATE_FILE = ".rendered.json"
-NOTEBOOK_PARAMS = list(DEFAULTS)  # every analysis parameter is a notebook parameter
+NOTEBOOK_PARAMS = ANALYSIS_PARAMS  # every analysis parameter is a notebook parameter
 
 # nbconvert's lab template without the CDN scripts (require.js, MathJax, mermaid): the page is
 # self-contained (images embedded), loads nothing from the network and runs no script.
@@ -83,7 +84,8 @@ def render_report(project_path: str | Path, campaign_id: str, params: dict | Non
     import papermill as pm
 
     project_path = Path(project_path).resolve()
-    params = {**DEFAULTS, **reporting_params(project_path), **(params or {})}
+    params = reporting_settings({**reporting_params(project_path), **(params or {})}
+                                ).model_dump()
     out_dir = Path(out_dir) if out_dir else project_path / "reports"
     out_dir.mkdir(parents=True, exist_ok=True)
     template = _project_template(project_path)
@@ -95,7 +97,7 @@ def render_report(project_path: str | Path, campaign_id: str, params: dict | Non
                                                                params),
                                 cwd=str(project_path), kernel_name="python3",
                                 progress_bar=False, log_output=False,
-                                execution_timeout=timeout_s or params.get("report_timeout_s"))
+                                execution_timeout=timeout_s or params["report_timeout_s"])
         except pm.PapermillExecutionError as exc:
             name = exc.ename.rsplit(".", 1)[-1]
             raise ReportError(f"campaign {campaign_id}: the report failed: {name}: "
@@ -226,7 +228,7 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
     project_path = Path(project_path).resolve()
     reports_dir = project_path / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
-    params = {**DEFAULTS, **reporting_params(project_path, env)}
+    params = reporting_settings(reporting_params(project_path, env)).model_dump()
     tables = load_tables(project_path, env)
     campaigns = tables["campaigns"]
     if campaigns.empty:

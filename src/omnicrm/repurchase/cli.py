@@ -19,32 +19,48 @@ def repurchase() -> None:
               help="CSV or Parquet with columns customer_id, date, amount (one row a purchase).")
 @click.option("--cutoff", required=True, help="YYYY-MM-DD: features see only data before it; "
               "outcomes are purchases in [cutoff, cutoff + horizon).")
-@click.option("--horizon-days", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--horizon-days", type=click.IntRange(min=1), default=None,
+              help="Label window [default: repurchase.transaction_log.horizon_days, 7].")
 @click.option("--events", "events_path", type=click.Path(dir_okay=False), default=None,
               help="Optional CSV/Parquet: customer_id, date, event_type "
                    "(view/collect/cart/purchase).")
-@click.option("--training-cutoffs", type=click.IntRange(min=6), default=20, show_default=True,
+@click.option("--training-cutoffs", type=click.IntRange(min=6), default=None,
               help="Weekly cut-offs before the holdout to learn from (the last 5 of them "
                    "validate Optuna's trials).")
-@click.option("--test-cutoffs", type=click.IntRange(min=1), default=4, show_default=True,
+@click.option("--test-cutoffs", type=click.IntRange(min=1), default=None,
               help="Holdout cut-offs: the last K weekly (--step-days) cut-offs up to --cutoff, "
                    "each scored on purchases in [c, c + horizon).")
-@click.option("--step-days", type=click.IntRange(min=1), default=7, show_default=True)
-@click.option("--trials", type=click.IntRange(min=1), default=20, show_default=True,
-              help="Optuna trials.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--step-days", type=click.IntRange(min=1), default=None)
+@click.option("--trials", type=click.IntRange(min=1), default=None, help="Optuna trials.")
+@click.option("--seed", type=int, default=None)
+@click.option("--env", default=None,
+              help="Kedro conf environment merged over conf/base: unset options come from "
+                   "its repurchase.transaction_log settings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def evaluate(transactions_path: str, cutoff: str, horizon_days: int, events_path: str | None,
-             training_cutoffs: int, test_cutoffs: int, step_days: int, trials: int,
-             seed: int, as_json: bool) -> None:
+def evaluate(transactions_path: str, cutoff: str, horizon_days: int | None,
+             events_path: str | None, training_cutoffs: int | None, test_cutoffs: int | None,
+             step_days: int | None, trials: int | None, seed: int | None, env: str | None,
+             as_json: bool) -> None:
     """Train on cut-offs before the holdout and print holdout AUC (with a person-bootstrap 95%
     CI, its range over the holdout cut-offs and how often each model beats BG/NBD on
     resampled customers), PR-AUC, lift@10% and Brier of our model (XGBoost + Optuna) next to
     the recency/frequency heuristic, logistic regression and BG/NBD."""
     import pandas as pd
 
+    from omnicrm.config import SettingsError, load_settings
+
+    from .settings import RepurchaseSettings
     from .transactions import TransactionLogError, evaluate_log, read_events, read_transactions
 
+    given = {"horizon_days": horizon_days, "training_cutoffs": training_cutoffs,
+             "test_cutoffs": test_cutoffs, "step_days": step_days, "n_trials": trials,
+             "seed": seed}
+    try:
+        conf = load_settings(RepurchaseSettings, "repurchase", env).transaction_log
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = conf.model_copy(update={k: v for k, v in given.items() if v is not None})
+    horizon_days = settings.horizon_days
     try:
         try:
             cut = pd.Timestamp(cutoff)
@@ -52,9 +68,7 @@ def evaluate(transactions_path: str, cutoff: str, horizon_days: int, events_path
             raise TransactionLogError(f"--cutoff {cutoff!r} is not a date (YYYY-MM-DD)") from exc
         tx = read_transactions(transactions_path)
         events = read_events(events_path) if events_path else None
-        result = evaluate_log(tx, cut, horizon_days, events, n_cutoffs=training_cutoffs,
-                              step_days=step_days, n_trials=trials, seed=seed,
-                              test_cutoffs=test_cutoffs)
+        result = evaluate_log(tx, cut, settings, events)
     except TransactionLogError as exc:
         raise click.ClickException(str(exc)) from exc
     table = result.comparison.drop(columns="target")

@@ -17,6 +17,7 @@ from omnicrm.features import feature_columns, person_features
 from .evaluation import compare, holdout_predictions
 from .metrics import classification_metrics
 from .model import RepurchaseModel, feature_matrix, fit_booster, offset_margin
+from .settings import TunedSettings
 from .split import DAY, TimeSplit, cutoff_schedule, data_end  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -227,12 +228,9 @@ class Trained:
 
 
 def train_and_compare(frame: pd.DataFrame, label: str, feature_names: list[str],
-                      split: TimeSplit, horizon_days: int, target: str, n_trials: int = 20,
-                      max_estimators: int = 400, early_stopping_rounds: int = 30,
-                      n_jobs: int = 2, seed: int = 0, callbacks: list | None = None,
-                      baselines: bool = True, tune_sample_rows: int | None = 200_000,
-                      pruner: str | None = "median", offset_feature: str | None = None,
-                      space: str = "default") -> Trained:
+                      split: TimeSplit, target: str, model: TunedSettings, *, n_jobs: int,
+                      seed: int, callbacks: list | None = None, baselines: bool = True,
+                      offset_feature: str | None = None, space: str = "default") -> Trained:
     """Tune on train -> valid, refit on train + valid, and score it and the baselines on the
     test cut-offs. With ``offset_feature`` (a probability column) the trees boost from its
     log-odds instead of a global bias."""
@@ -248,23 +246,23 @@ def train_and_compare(frame: pd.DataFrame, label: str, feature_names: list[str],
         if len(np.unique(y)) < 2:
             raise ValueError(f"the {name} cut-offs have only one class of '{label}' "
                              f"({len(y)} rows): use more or longer cut-offs")
-    tuning = tune(x_tr, y_tr, x_va, y_va, feature_names, n_trials, max_estimators,
-                  early_stopping_rounds, n_jobs, seed, callbacks,
-                  sample_rows=tune_sample_rows, pruner=pruner, margin_train=m_tr,
+    tuning = tune(x_tr, y_tr, x_va, y_va, feature_names, model.n_trials, model.max_estimators,
+                  model.early_stopping_rounds, n_jobs, seed, callbacks,
+                  sample_rows=model.tune_sample_rows, pruner=model.pruner, margin_train=m_tr,
                   margin_valid=m_va, space=space)
     log.info("%s: best validation AUC %.4f after %d trials (%d trees)", target,
-             tuning.valid_auc, n_trials, tuning.n_estimators)
-    model = fit_final(frame, label, feature_names, split, tuning, horizon_days, target,
-                      n_jobs, seed, offset_feature)
+             tuning.valid_auc, model.n_trials, tuning.n_estimators)
+    fitted = fit_final(frame, label, feature_names, split, tuning, model.horizon_days, target,
+                       n_jobs, seed, offset_feature)
     if baselines:
-        predictions = holdout_predictions(frame, label, feature_names, split, model,
-                                          horizon_days, seed)
+        predictions = holdout_predictions(frame, label, feature_names, split, fitted,
+                                          model.horizon_days, seed)
         comparison = compare(predictions, label)
     else:
         test = frame.loc[split.mask(frame, "test")]
         predictions = test[["person_id", "cutoff_date", label]].assign(
-            xgboost=model.predict_proba(test)).reset_index(drop=True)
+            xgboost=fitted.predict_proba(test)).reset_index(drop=True)
         comparison = pd.DataFrame([{"model": "xgboost", **classification_metrics(
             predictions[label], predictions["xgboost"], predictions["xgboost"])}])
     comparison.insert(0, "target", target)
-    return Trained(model, tuning, predictions, comparison)
+    return Trained(fitted, tuning, predictions, comparison)

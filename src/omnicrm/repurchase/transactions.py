@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .settings import TransactionLogSettings, TunedSettings
 from .training import (
     TimeSplit,
     Trained,
@@ -197,13 +198,9 @@ def add_timing_features(frame: pd.DataFrame, purchases: pd.DataFrame) -> pd.Data
     return pd.concat(parts).loc[frame.index]
 
 
-def evaluate_log(transactions: pd.DataFrame, cutoff: str | pd.Timestamp, horizon_days: int,
-                 events: pd.DataFrame | None = None, n_cutoffs: int = 20, step_days: int = 7,
-                 n_trials: int = 20, seed: int = 0, n_jobs: int = 2,
-                 engine: str = "duckdb", bgnbd_features: bool = True,
-                 valid_cutoffs: int = 5, test_cutoffs: int = 4, timing_features: bool = True,
-                 n_bootstrap: int = 200, space: str = "small_data",
-                 max_estimators: int = 400, prior: str | None = "bgnbd") -> Trained:
+def evaluate_log(transactions: pd.DataFrame, cutoff: str | pd.Timestamp,
+                 settings: TransactionLogSettings, events: pd.DataFrame | None = None
+                 ) -> Trained:
     """Our model and the baselines on one log, scored on ``test_cutoffs`` consecutive cut-offs
     ``step_days`` apart ending at ``cutoff`` (each on purchases in [c, c + horizon)): one
     short window holds too few buyers to tell models apart. Training cut-offs are every
@@ -219,6 +216,9 @@ def evaluate_log(transactions: pd.DataFrame, cutoff: str | pd.Timestamp, horizon
     early stopping on the validation cut-offs keeps only the corrections that hold up in
     later weeks. The comparison carries each model's AUC with a person-level bootstrap 95% CI,
     its spread over the test cut-offs and how often it beats BG/NBD on resampled persons."""
+    t = settings
+    horizon_days, step_days, n_jobs, seed = t.horizon_days, t.step_days, t.n_jobs, t.seed
+    valid_cutoffs, engine = t.valid_cutoffs, t.engine
     cutoff = pd.Timestamp(cutoff).normalize()
     start, end = transactions["date"].min(), transactions["date"].max()
     if cutoff <= start.normalize():
@@ -228,10 +228,11 @@ def evaluate_log(transactions: pd.DataFrame, cutoff: str | pd.Timestamp, horizon
         raise TransactionLogError(f"the log ends on {end.date()}, before the end of the "
                                   f"horizon ({(cutoff + pd.Timedelta(days=horizon_days)).date()}"
                                   "): outcomes after the cut-off are needed to evaluate")
-    test = [c for c in cutoff_schedule(cutoff + pd.Timedelta(days=horizon_days), test_cutoffs,
-                                       step_days, horizon_days) if c > start.normalize()]
-    train_cutoffs = [c for c in cutoff_schedule(test[0], n_cutoffs, step_days, horizon_days)
-                     if c > start.normalize()]
+    test = [c for c in cutoff_schedule(cutoff + pd.Timedelta(days=horizon_days),
+                                       t.test_cutoffs, step_days, horizon_days)
+            if c > start.normalize()]
+    train_cutoffs = [c for c in cutoff_schedule(test[0], t.training_cutoffs, step_days,
+                                                horizon_days) if c > start.normalize()]
     if len(train_cutoffs) <= valid_cutoffs:
         raise TransactionLogError("not enough history before the cut-off for the training "
                                   "cut-offs: choose a later cut-off, fewer test cut-offs or a "
@@ -252,11 +253,11 @@ def evaluate_log(transactions: pd.DataFrame, cutoff: str | pd.Timestamp, horizon
     from .labels import label_cutoffs
 
     frame = label_cutoffs(frame, purchases, horizon_days, "label")
-    if timing_features:
+    if t.timing_features:
         before = set(frame.columns)
         frame = add_timing_features(frame, purchases)
         names = [*names, *[c for c in frame.columns if c not in before]]
-    if bgnbd_features:
+    if t.bgnbd_features:
         from .baselines import add_bgnbd_features, add_segment_bgnbd_features
 
         frame = add_segment_bgnbd_features(add_bgnbd_features(frame, horizon_days),
@@ -264,7 +265,7 @@ def evaluate_log(transactions: pd.DataFrame, cutoff: str | pd.Timestamp, horizon
         names = [*names, "bgnbd_p_alive", "bgnbd_expected", "bgnbd_seg_p_alive",
                  "bgnbd_seg_expected", "bgnbd_seg_p_buy"]
     offset = None
-    if prior == "logistic":
+    if t.prior == "logistic":
         from .baselines import fit_logistic
         from .model import feature_matrix
 
@@ -273,16 +274,19 @@ def evaluate_log(transactions: pd.DataFrame, cutoff: str | pd.Timestamp, horizon
                                 frame.loc[fit_on, "label"].to_numpy(), seed)
         frame[PRIOR] = logistic.predict_proba(feature_matrix(frame, names))[:, 1]
         offset = PRIOR
-    elif prior == "bgnbd" and bgnbd_features:
+    elif t.prior == "bgnbd" and t.bgnbd_features:
         offset = "bgnbd_seg_p_buy"
-    trained = train_and_compare(frame, "label", names, split, horizon_days,
-                                f"buy_{horizon_days}d", n_trials=n_trials, n_jobs=n_jobs,
-                                seed=seed, offset_feature=offset, space=space,
-                                max_estimators=max_estimators)
-    if n_bootstrap:
+    model = TunedSettings(
+        horizon_days=horizon_days, train_cutoffs=len(split.train), valid_cutoffs=len(split.valid),
+        test_cutoffs=len(split.test), max_estimators=t.max_estimators,
+        early_stopping_rounds=t.early_stopping_rounds, exclude_features=[],
+        n_trials=t.n_trials, tune_sample_rows=t.tune_sample_rows, pruner=t.pruner)
+    trained = train_and_compare(frame, "label", names, split, f"buy_{horizon_days}d", model,
+                                n_jobs=n_jobs, seed=seed, offset_feature=offset, space=t.space)
+    if t.n_bootstrap:
         from .evaluation import auc_uncertainty
 
-        spread = auc_uncertainty(trained.predictions, "label", n_bootstrap, seed)
+        spread = auc_uncertainty(trained.predictions, "label", t.n_bootstrap, seed)
         trained.comparison = trained.comparison.merge(spread, on="model", how="left")
     return trained
 

@@ -115,7 +115,7 @@ def score_repurchase(features: pd.DataFrame, repurchase_model, scoring_params: d
     out = pd.DataFrame({"person_id": features["person_id"],
                         "repurchase_7d_probability":
                             np.asarray(repurchase_model.predict_proba(features), dtype=float)})
-    k = int(scoring_params.get("reasons_top_k", 0))
+    k = int(scoring_params["reasons_top_k"])
     if k > 0:
         reasons = repurchase_model.reasons(features, top_k=k).reset_index(drop=True)
         cols = [c for c in reasons.columns if c != "person_id"]

@@ -60,7 +60,7 @@ def gate_decision(candidate: dict[str, float], champion: dict[str, float] | None
     """(promote?, why) for a candidate's test metrics against the champion's."""
     if champion is None:
         return True, "no champion yet"
-    tolerance = float(gate.get("tolerance", 0.0))
+    tolerance = float(gate["tolerance"])
     reasons = []
     for metric, direction in gate["metrics"].items():
         new, old = candidate.get(metric), champion.get(metric)

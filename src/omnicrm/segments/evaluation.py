@@ -19,6 +19,7 @@ from omnicrm.segments.oracle import (
     order_histories,
     tier_posterior,
 )
+from omnicrm.segments.settings import segment_settings
 from omnicrm.segments.tiers import buying_power
 from omnicrm.tracking import mlflow_metrics
 
@@ -89,8 +90,9 @@ def evaluate_segments(person_features: pd.DataFrame, customer_segments: pd.DataF
     buyer = (f["frequency"] > 0).to_numpy()
     latent = t["value_tier"].to_numpy()
     tiers = f["value_tier"].to_numpy()
-    k = params["n_tiers"]
-    plain = plain_kmeans_tiers(f[buyer], k, params.get("seed", 0))
+    settings = segment_settings(params)
+    k = settings.n_tiers
+    plain = plain_kmeans_tiers(f[buyer], k, settings.seed)
     cutoff = pd.Timestamp(f["cutoff_date"].iloc[0])
     churned = (pd.to_datetime(t["dropout_date"]) < cutoff).to_numpy()
     predicted_churned = f["lifecycle_stage"].isin(["dormant", "lost"]).to_numpy()

@@ -12,19 +12,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, silhouette_score  # noqa: E402
 
+from omnicrm.segments.settings import SegmentSettings, segment_settings  # noqa: E402
 from omnicrm.segments.tiers import ValueTierModel  # noqa: E402
-from omnicrm.tracking import mlflow_metrics
+from omnicrm.tracking import mlflow_metrics  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
-def _model(params: dict, random_state: int | None = None) -> ValueTierModel:
-    return ValueTierModel(n_tiers=params["n_tiers"], weights=params.get("weights"),
-                          fit_sample=params.get("fit_sample", 200_000),
-                          fit_min_orders=params.get("fit_min_orders", 3),
-                          fit_min_persons=params.get("fit_min_persons", 500),
-                          random_state=params.get("seed", 0) if random_state is None
-                          else random_state)
+def _model(params: dict | SegmentSettings, random_state: int | None = None) -> ValueTierModel:
+    s = segment_settings(params)
+    return ValueTierModel(n_tiers=s.n_tiers, weights=dict(s.weights), fit_sample=s.fit_sample,
+                          fit_min_orders=s.fit_min_orders, fit_min_persons=s.fit_min_persons,
+                          random_state=s.seed if random_state is None else random_state)
 
 
 def fit_value_tiers(person_features: pd.DataFrame, params: dict
@@ -32,16 +31,17 @@ def fit_value_tiers(person_features: pd.DataFrame, params: dict
     """Fit the value-tier model; metrics: silhouette (on a sample) and bootstrap stability
     (mean adjusted Rand index between the fit and refits on resampled buyers, all assigning
     the same buyers)."""
+    params = segment_settings(params)
     model = _model(params).fit(person_features)
     buyers = person_features[person_features["frequency"] > 0]
     labels = model.predict(buyers)
     z = model.transform(buyers)
-    rng = np.random.default_rng(params.get("seed", 0))
-    n_sil = min(len(buyers), params.get("silhouette_sample", 10_000))
+    rng = np.random.default_rng(params.seed)
+    n_sil = min(len(buyers), params.silhouette_sample)
     pick = rng.choice(len(buyers), n_sil, replace=False)
     silhouette = float(silhouette_score(z[pick], labels[pick]))
     stability = []
-    for b in range(params.get("bootstrap_rounds", 10)):
+    for b in range(params.bootstrap_rounds):
         resample = buyers.sample(len(buyers), replace=True, random_state=1000 + b)
         refit = _model(params, random_state=1000 + b).fit(resample)
         stability.append(adjusted_rand_score(labels, refit.predict(buyers)))

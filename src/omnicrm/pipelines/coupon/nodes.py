@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from omnicrm.config import parse  # noqa: E402
 from omnicrm.coupon import uplift as U  # noqa: E402
 from omnicrm.coupon.balance import check_campaigns  # noqa: E402
 from omnicrm.coupon.basket import basket_training_rows  # noqa: E402
@@ -25,6 +26,7 @@ from omnicrm.coupon.evaluation import (  # noqa: E402
 )
 from omnicrm.coupon.mlflow_models import PolicyPyfunc, UpliftPyfunc  # noqa: E402
 from omnicrm.coupon.policy import CouponPolicy, menu_offers  # noqa: E402
+from omnicrm.coupon.settings import CouponSettings  # noqa: E402
 from omnicrm.coupon.training import (  # noqa: E402
     as_matrix,
     campaign_training_set,
@@ -33,50 +35,54 @@ from omnicrm.coupon.training import (  # noqa: E402
     non_member_rows,
     season_factors,
 )
-from omnicrm.identity.golden import member_registrations  # noqa: E402
+from omnicrm.features.settings import engine_settings, feature_settings  # noqa: E402
+from omnicrm.tracking import mlflow_metrics  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
+def _settings(params: dict | CouponSettings) -> CouponSettings:
+    return parse(CouponSettings, params, "coupon")
+
+
 def _metrics(prefix: str, values: dict) -> dict:
     """MLflow metrics (kedro-mlflow prefixes them with the dataset's name)."""
-    return {f"{prefix}.{k}" if prefix else k: {"value": float(v), "step": 0}
-            for k, v in values.items() if v is not None and np.isfinite(v)}
+    return mlflow_metrics({k: v for k, v in values.items() if v is not None}, prefix,
+                          finite_only=True)
 
 
-def build_training_set(campaigns, campaign_offers, campaign_members, orders, order_items,
-                       products, events, coupon_redemptions, pos_members, tmall_members,
-                       wechat_members, web_members, person_index, feature_params: dict,
-                       engine: dict, params: dict
+def build_training_set(campaigns: pd.DataFrame, campaign_offers: pd.DataFrame,
+                       campaign_members: pd.DataFrame, orders: pd.DataFrame,
+                       order_items: pd.DataFrame, products: pd.DataFrame,
+                       events: pd.DataFrame, coupon_redemptions: pd.DataFrame,
+                       member_registrations: pd.DataFrame, person_index: pd.DataFrame,
+                       feature_params: dict, engine: dict, params: dict
                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Campaign members with features at their assignment date and window outcomes, the
     basket-model rows (features at each assignment date + later non-coupon baskets) and the
     untreated rows of the no-offer purchase model (everyone a campaign did not address, with
     their outcomes in its window)."""
-    engine = engine or {}
+    s, where = _settings(params), engine_settings(engine)
     tables = {"orders": orders, "order_items": order_items, "events": events,
               "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
-              "registrations": member_registrations(pos_members, tmall_members, wechat_members,
-                                             web_members),
+              "registrations": member_registrations,
               "person_index": person_index[["record_id", "person_id"]]}
-    features_at = features_function(tables, products, feature_params,
-                                    engine.get("name", "duckdb"), engine.get("options"))
+    features_at = features_function(tables, products, feature_settings(feature_params),
+                                    where.name, dict(where.options))
     data, tables_by_cutoff = campaign_training_set(
         campaigns, campaign_offers, campaign_members, orders, person_index, features_at,
-        params["gross_margin"])
+        s.gross_margin)
     baskets = basket_training_rows(tables_by_cutoff, orders, person_index,
-                                   params["basket"]["horizon_days"])
+                                   s.basket.horizon_days)
     untreated = non_member_rows(tables_by_cutoff, data, campaigns, orders, person_index,
-                                params["gross_margin"],
-                                float(params["purchase"].get("non_member_sample", 1.0)),
-                                params["seed"])
+                                s.gross_margin, s.purchase.non_member_sample, s.seed)
     return data, baskets, untreated
 
 
 def check_training_campaigns(coupon_training_set: pd.DataFrame, params: dict
                              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop campaigns that are not valid experiments (no control, imbalanced), with warnings."""
-    return check_campaigns(coupon_training_set, params["balance"])
+    return check_campaigns(coupon_training_set, _settings(params).balance)
 
 
 def _split(data: pd.DataFrame, holdout: int):
@@ -91,14 +97,15 @@ def _split(data: pd.DataFrame, holdout: int):
 def select_uplift_model(train_set: pd.DataFrame, person_features: pd.DataFrame, params: dict):
     """Fit every uplift learner on the earlier campaigns, score Qini/AUUC on the latest
     (held out whole), pick the best by ``select_by`` and refit it on every campaign."""
-    up = params["uplift"]
+    s = _settings(params)
+    up = s.uplift
     cols = model_columns(person_features)
-    fit, held, held_ids = _split(train_set, int(up["holdout_campaigns"]))
-    y_col = up["outcome"]
+    fit, held, held_ids = _split(train_set, up.holdout_campaigns)
+    y_col = up.outcome
     Xf, Xh = as_matrix(fit, cols), as_matrix(held, cols)
     rows, curves = [], {}
-    for name in up["learners"]:
-        model = U.make_learner(name, up.get("xgb"), params["seed"]).fit(
+    for name in up.learners:
+        model = U.make_learner(name, dict(up.xgb), s.seed).fit(
             Xf, fit["treated"].to_numpy(), fit[y_col].to_numpy(float))
         score = model.predict(Xh)
         s = U.uplift_scores(held[y_col], held["treated"], score, held["campaign_id"])
@@ -106,13 +113,13 @@ def select_uplift_model(train_set: pd.DataFrame, person_features: pd.DataFrame, 
         rows.append({"learner": name, **s, "qini_margin": s_margin["qini"],
                      "auuc_margin": s_margin["auuc"]})
         curves[name] = U.qini_curve(held[y_col], held["treated"], score)
-    table = pd.DataFrame(rows).sort_values(up["select_by"], ascending=False)
+    table = pd.DataFrame(rows).sort_values(up.select_by, ascending=False)
     best = table["learner"].iloc[0]
     table["chosen"] = table["learner"] == best
     table["holdout_campaigns"] = ",".join(held_ids)
     log.info("uplift learners on held-out campaigns %s:\n%s\nchosen: %s", held_ids,
              table.to_string(index=False), best)
-    final = U.make_learner(best, up.get("xgb"), params["seed"]).fit(
+    final = U.make_learner(best, dict(up.xgb), s.seed).fit(
         as_matrix(train_set, cols), train_set["treated"].to_numpy(),
         train_set[y_col].to_numpy(float))
     metrics = {}
@@ -149,15 +156,16 @@ def fit_policy(train_set: pd.DataFrame, basket_rows: pd.DataFrame,
     learner and the planning window's season factors attached."""
     feature_cols = list(person_features.columns)
     cols = model_columns(person_features)
-    menu = menu_offers(params["menu"]["thresholds"], params["menu"]["discounts"])
-    policy = CouponPolicy(feature_cols, cols, menu, params, params["seed"])
+    s = _settings(params)
+    menu = menu_offers(s.menu.thresholds, s.menu.discounts)
+    policy = CouponPolicy(feature_cols, cols, menu, s, s.seed)
     used_ids = train_set["campaign_id"].unique()  # campaigns that passed the balance checks
     policy.fit(train_set, basket_rows,
                untreated_rows[untreated_rows["campaign_id"].isin(used_ids)])
     policy.set_uplift_model(uplift_model, uplift_name)
     plan_start = pd.Timestamp(person_features["cutoff_date"].iloc[0])  # the data's "today"
     used = campaigns[campaigns["campaign_id"].isin(used_ids)]
-    factors = season_factors(orders, person_index, used, plan_start, int(params["window_days"]))
+    factors = season_factors(orders, person_index, used, plan_start, s.window_days)
     policy.season_factor = factors["repeat"]
     policy.first_purchase_season_factor = factors["first"]
     segments = policy.choose_segment_offers(person_features)
@@ -175,10 +183,10 @@ def fit_policy(train_set: pd.DataFrame, basket_rows: pd.DataFrame,
 def plan_campaign(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
                   customer_segments: pd.DataFrame, params: dict):
     """The campaign plan: the policy's offer per person, then the budget allocation."""
-    b = params["budget"]
+    b = _settings(params).budget
     cand = coupon_policy.candidates(person_features)
-    chosen, summary = coupon_policy.plan(person_features, b.get("total"),
-                                         b.get("max_discount_per_customer"), cand)
+    chosen, summary = coupon_policy.plan(person_features, b.total,
+                                         b.max_discount_per_customer, cand)
     plan = pd.DataFrame({"person_id": person_features["person_id"].astype(str)})
     plan = plan.merge(chosen.drop(columns=["uplift_score"]), on="person_id", how="left")
     for c in ("coupon_threshold", "discount", "expected_incremental_revenue",
@@ -234,8 +242,9 @@ def evaluate_plan(coupon_plan: pd.DataFrame, coupon_policy: CouponPolicy,
                   truth_offer_outcomes: pd.DataFrame, params: dict):
     """Our plan, the oracle and the baselines, in true incremental margin of the planning
     window (truth_offer_outcomes)."""
-    ev = params["evaluation"]
-    send = float(params["cost_per_offer"])
+    s = _settings(params)
+    ev = s.evaluation
+    send = s.cost_per_offer
     mapping = oneid_to_true(person_index, truth_records)
     truth = truth_offer_outcomes
     reached = mapping["true_person_id"].unique()
@@ -255,15 +264,15 @@ def evaluate_plan(coupon_plan: pd.DataFrame, coupon_policy: CouponPolicy,
     # everyone) and, under the budget, as many as its expected cost allows
     cand = coupon_policy.candidates(person_features)
     p_buy = cand.groupby("person_id")["p_buy_none"].first().sort_values(ascending=False)
-    top_share = float(ev.get("propensity_top_share", 0.5))
+    top_share = ev.propensity_top_share
     top = p_buy.index[:int(round(top_share * len(p_buy)))]
     rows[f"propensity_top{int(round(100 * top_share))}pct_{int(x)}_{int(y)}"] = true_profit(
         everyone[everyone["person_id"].isin(top)], mapping, truth, send)
-    heur = heuristic_offers(person_features, params["menu"]["thresholds"],
-                            params["menu"]["discounts"], ev["heuristic_discount_rate"])
+    heur = heuristic_offers(person_features, s.menu.thresholds, s.menu.discounts,
+                            ev.heuristic_discount_rate)
     rows["heuristic_x_from_avg_spend"] = true_profit(heur, mapping, truth, send)
     # the same comparison under a binding budget: a share of our unconstrained plan's cost
-    budget = float(ev["budget_share"]) * float(coupon_plan["expected_cost"].sum())
+    budget = ev.budget_share * float(coupon_plan["expected_cost"].sum())
     chosen, _ = coupon_policy.plan(person_features, budget, None, cand)
     rows["ours_budget"] = true_profit(chosen, mapping, truth, send)
     offer_cost = (cand[(cand["coupon_threshold"] == x) & (cand["discount"] == y)]

@@ -11,8 +11,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(nodes.build_training_set,
                  ["campaigns", "campaign_offers", "campaign_members", "orders", "order_items",
-                  "products", "events", "coupon_redemptions", "pos_members", "tmall_members",
-                  "wechat_members", "web_members", "person_index", "params:features",
+                  "products", "events", "coupon_redemptions", "member_registrations",
+                  "person_index", "params:features",
                   "params:feature_engine", "params:coupon"],
                  ["coupon_campaign_members", "coupon_basket_rows", "coupon_untreated_rows"],
                  name="build_coupon_training_set"),

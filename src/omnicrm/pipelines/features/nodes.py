@@ -7,25 +7,26 @@ import logging
 import pandas as pd
 
 from omnicrm.features import person_features, resolve_cutoff
+from omnicrm.features.settings import engine_settings, feature_settings
 
 log = logging.getLogger(__name__)
+
 
 def build_person_features(orders: pd.DataFrame, order_items: pd.DataFrame,
                           products: pd.DataFrame, events: pd.DataFrame,
                           campaign_members: pd.DataFrame, coupon_redemptions: pd.DataFrame,
                           registrations: pd.DataFrame, person_index: pd.DataFrame,
                           params: dict, engine: dict | None = None) -> pd.DataFrame:
-    """One row per person at ``params['cutoff_date']`` (default: the day after the last order),
-    aggregated on ``engine['name']`` (duckdb, spark or pandas) with ``engine['options']``."""
-    engine = engine or {}
-    options = dict(engine.get("options") or {})
-    engine = engine.get("name", "duckdb")
-    cutoff = resolve_cutoff(params.get("cutoff_date"), orders)
+    """One row per person at ``cutoff_date`` (null: the day after the last order),
+    aggregated on the feature engine (duckdb, spark or pandas) with its options."""
+    settings, where = feature_settings(params), engine_settings(engine)
+    options, engine = dict(where.options), where.name
+    cutoff = resolve_cutoff(settings.cutoff_date, orders)
     tables = {"orders": orders, "order_items": order_items, "events": events,
               "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
               "registrations": registrations,
               "person_index": person_index[["record_id", "person_id"]]}
-    features = person_features(tables, products, cutoff, params, engine, options)
+    features = person_features(tables, products, cutoff, settings, engine, options)
     log.info("person_features: %d persons x %d columns at cut-off %s on %s", len(features),
              features.shape[1], cutoff.date(), engine)
     return features

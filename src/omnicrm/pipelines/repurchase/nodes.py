@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omnicrm.identity.golden import member_registrations
+from omnicrm.config import parse
+from omnicrm.features.settings import engine_settings, feature_settings
 from omnicrm.repurchase.labels import item_purchases, label_cutoffs, top_values
 from omnicrm.repurchase.metrics import classification_metrics
 from omnicrm.repurchase.model import RepurchaseModel
 from omnicrm.repurchase.plots import plot_importance, plot_reliability
+from omnicrm.repurchase.settings import RepurchaseSettings, SplitSettings
 from omnicrm.repurchase.targeting import select_audience
 from omnicrm.repurchase.training import (
     TimeSplit,
@@ -22,48 +24,46 @@ from omnicrm.repurchase.training import (
     person_orders,
     train_and_compare,
 )
+from omnicrm.tracking import mlflow_metrics
 
 log = logging.getLogger(__name__)
 
 
-def _tables(orders, order_items, events, campaign_members, coupon_redemptions,
-            pos_members, tmall_members, wechat_members, web_members, person_index) -> dict:
-    return {"orders": orders, "order_items": order_items, "events": events,
-            "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
-            "registrations": member_registrations(pos_members, tmall_members, wechat_members,
-                                                  web_members),
-            "person_index": person_index[["record_id", "person_id"]]}
+def _settings(params: dict | RepurchaseSettings) -> RepurchaseSettings:
+    return parse(RepurchaseSettings, params, "repurchase")
 
 
-def _split(orders: pd.DataFrame, cfg: dict, step_days: int) -> TimeSplit:
+def _split(orders: pd.DataFrame, cfg: SplitSettings, step_days: int) -> TimeSplit:
     """The model's train / validation / test cut-offs, gaps of one horizon between parts."""
-    return TimeSplit.schedule(data_end(orders), cfg["train_cutoffs"], cfg["valid_cutoffs"],
-                              cfg["test_cutoffs"], cfg.get("step_days", step_days),
-                              cfg["horizon_days"])
+    return TimeSplit.schedule(data_end(orders), cfg.train_cutoffs, cfg.valid_cutoffs,
+                              cfg.test_cutoffs, step_days, cfg.horizon_days)
 
 
 def build_training_features(orders: pd.DataFrame, order_items: pd.DataFrame,
                             products: pd.DataFrame, events: pd.DataFrame,
                             campaign_members: pd.DataFrame,
-                            coupon_redemptions: pd.DataFrame, pos_members: pd.DataFrame,
-                            tmall_members: pd.DataFrame, wechat_members: pd.DataFrame,
-                            web_members: pd.DataFrame, person_index: pd.DataFrame,
+                            coupon_redemptions: pd.DataFrame,
+                            member_registrations: pd.DataFrame, person_index: pd.DataFrame,
                             params: dict, feature_params: dict, engine: dict
                             ) -> pd.DataFrame:
     """``person_features`` at every weekly cut-off any repurchase model needs (each model's
     last cut-off is its horizon before the data's end, so its labels are fully observed),
     stacked. Rows at cut-offs only the second-purchase model uses are kept only for its
     population (new first-time buyers), which keeps the table small."""
-    step = params["cutoff_step_days"]
-    wide = set(_split(orders, params["seven_day"], step).cutoffs) | set(
-        _split(orders, params["propensity"], step).cutoffs)
-    second = set(_split(orders, params["second_purchase"], step).cutoffs)
-    tables = _tables(orders, order_items, events, campaign_members, coupon_redemptions,
-                     pos_members, tmall_members, wechat_members, web_members, person_index)
-    options = dict(engine.get("options") or {})
-    frame = features_at_cutoffs(tables, products, sorted(wide | second), feature_params,
-                                engine.get("name", "duckdb"), options)
-    new_buyer = _new_buyers(frame, params["second_purchase"]["new_buyer_days"])
+    s = _settings(params)
+    step = s.cutoff_step_days
+    wide = set(_split(orders, s.seven_day, step).cutoffs) | set(
+        _split(orders, s.propensity, step).cutoffs)
+    second = set(_split(orders, s.second_purchase, step).cutoffs)
+    tables = {"orders": orders, "order_items": order_items, "events": events,
+              "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
+              "registrations": member_registrations,
+              "person_index": person_index[["record_id", "person_id"]]}
+    where = engine_settings(engine)
+    frame = features_at_cutoffs(tables, products, sorted(wide | second),
+                                feature_settings(feature_params), where.name,
+                                dict(where.options))
+    new_buyer = _new_buyers(frame, s.second_purchase.new_buyer_days)
     keep = frame["cutoff_date"].isin(wide).to_numpy() | new_buyer
     log.info("repurchase training features: %d rows at %d cut-offs", keep.sum(),
              frame["cutoff_date"].nunique())
@@ -91,9 +91,10 @@ def _callbacks(track: bool, target: str) -> list:
 
 
 def _metrics(comparison: pd.DataFrame) -> dict[str, dict]:
-    return {f"{row.target}.{row.model}.{k}": {"value": float(getattr(row, k)), "step": 0}
-            for row in comparison.itertuples()
-            for k in ("auc", "pr_auc", "lift_top10", "brier") if np.isfinite(getattr(row, k))}
+    return mlflow_metrics({f"{row.target}.{row.model}.{k}": getattr(row, k)
+                           for row in comparison.itertuples()
+                           for k in ("auc", "pr_auc", "lift_top10", "brier")},
+                          finite_only=True)
 
 
 def train_seven_day_model(training_features: pd.DataFrame, orders: pd.DataFrame,
@@ -101,18 +102,16 @@ def train_seven_day_model(training_features: pd.DataFrame, orders: pd.DataFrame,
                           ) -> tuple[RepurchaseModel, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The 7-day model: Optuna on train -> validation cut-offs, refit, test against the
     baselines. Returns the model, the comparison table, the test predictions and the trials."""
-    cfg, step = params["seven_day"], params["cutoff_step_days"]
-    split = _split(orders, cfg, step)
+    s = _settings(params)
+    cfg = s.seven_day
+    split = _split(orders, cfg, s.cutoff_step_days)
     frame = training_features[training_features["cutoff_date"].isin(
         [*split.train, *split.valid, *split.test])].reset_index(drop=True)
-    frame = label_cutoffs(frame, person_orders(orders, person_index), cfg["horizon_days"],
+    frame = label_cutoffs(frame, person_orders(orders, person_index), cfg.horizon_days,
                           "label")
-    names = model_feature_names(frame.drop(columns="label"), cfg.get("exclude_features"))
-    trained = train_and_compare(
-        frame, "label", names, split, cfg["horizon_days"], "buy_7d", cfg["n_trials"],
-        cfg["max_estimators"], cfg["early_stopping_rounds"], params["n_jobs"], params["seed"],
-        _callbacks(cfg.get("track_trials", True), "buy_7d"),
-        tune_sample_rows=cfg.get("tune_sample_rows"), pruner=cfg.get("pruner", "median"))
+    names = model_feature_names(frame.drop(columns="label"), cfg.exclude_features)
+    trained = train_and_compare(frame, "label", names, split, "buy_7d", cfg, n_jobs=s.n_jobs,
+                                seed=s.seed, callbacks=_callbacks(cfg.track_trials, "buy_7d"))
     log.info("7-day model on the test cut-offs:\n%s", trained.comparison.to_string())
     trials = trained.tuning.trials.drop(columns=["datetime_start", "datetime_complete"],
                                         errors="ignore")
@@ -127,7 +126,7 @@ def register_seven_day_model(model: RepurchaseModel, comparison: pd.DataFrame,
     import mlflow
 
     run = mlflow.active_run()
-    name = params["seven_day"]["register_as"]
+    name = _settings(params).seven_day.register_as
     if run is None:
         return {"registered": False, "reason": "no active MLflow run"}
     import mlflow.xgboost
@@ -144,19 +143,16 @@ def register_seven_day_model(model: RepurchaseModel, comparison: pd.DataFrame,
             "test_auc": float(auc), "feature_names": list(model.feature_names)}
 
 
-def seven_day_metrics(comparison: pd.DataFrame) -> dict[str, dict]:
-    return _metrics(comparison)
-
-
 def plot_seven_day_reliability(predictions: pd.DataFrame, params: dict):
     return plot_reliability(predictions, "label", ["xgboost", "rf_heuristic", "logistic",
-                                                   "bgnbd"], params["reliability_bins"])
+                                                   "bgnbd"], _settings(params).reliability_bins)
 
 
 def plot_seven_day_importance(model: RepurchaseModel, person_features: pd.DataFrame,
                               params: dict):
-    sample = person_features.sample(min(len(person_features), params["shap_sample"]),
-                                    random_state=params["seed"])
+    s = _settings(params)
+    sample = person_features.sample(min(len(person_features), s.shap_sample),
+                                    random_state=s.seed)
     return plot_importance(model.importance(sample), 20,
                            "7-day repurchase: mean |SHAP| on today's persons")
 
@@ -164,10 +160,10 @@ def plot_seven_day_importance(model: RepurchaseModel, person_features: pd.DataFr
 def select_campaign_audience(person_features: pd.DataFrame, model: RepurchaseModel,
                              params: dict) -> pd.DataFrame:
     """Buyers 30-90 days since their last purchase, scored; the middle band is the audience."""
-    t = params["targeting"]
-    audience = select_audience(person_features, model, t["min_days_since_purchase"],
-                               t["max_days_since_purchase"], t["band_low"], t["band_high"],
-                               t["band_by"], t["top_reasons"])
+    t = _settings(params).targeting
+    audience = select_audience(person_features, model, t.min_days_since_purchase,
+                               t.max_days_since_purchase, t.band_low, t.band_high,
+                               t.band_by, t.top_reasons)
     log.info("repurchase audience: %d persons, scores in [%.4f, %.4f)", len(audience),
              audience["band_low_score"].iloc[0] if len(audience) else np.nan,
              audience["band_high_score"].iloc[0] if len(audience) else np.nan)
@@ -179,21 +175,19 @@ def train_second_purchase(training_features: pd.DataFrame, orders: pd.DataFrame,
                           params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """New first-time buyers (first purchase in the week before a cut-off): will they buy
     again within 45 days? Returns today's new buyers' scores and the comparison table."""
-    cfg, step = params["second_purchase"], params["cutoff_step_days"]
-    split = _split(orders, cfg, step)
+    s = _settings(params)
+    cfg = s.second_purchase
+    split = _split(orders, cfg, s.cutoff_step_days)
     frame = training_features[
         training_features["cutoff_date"].isin([*split.train, *split.valid, *split.test])
-        & _new_buyers(training_features, cfg["new_buyer_days"])].reset_index(drop=True)
-    frame = label_cutoffs(frame, person_orders(orders, person_index), cfg["horizon_days"],
+        & _new_buyers(training_features, cfg.new_buyer_days)].reset_index(drop=True)
+    frame = label_cutoffs(frame, person_orders(orders, person_index), cfg.horizon_days,
                           "label")
-    names = model_feature_names(frame.drop(columns="label"), cfg.get("exclude_features"))
-    trained = train_and_compare(
-        frame, "label", names, split, cfg["horizon_days"], "second_purchase_45d",
-        cfg["n_trials"], cfg["max_estimators"], cfg["early_stopping_rounds"],
-        params["n_jobs"], params["seed"], _callbacks(False, "second_purchase_45d"),
-        tune_sample_rows=cfg.get("tune_sample_rows"), pruner=cfg.get("pruner", "median"))
-    today = person_features[_new_buyers(person_features, cfg["new_buyer_days"])]
-    scores = trained.model.reasons(today, top_k=params["targeting"]["top_reasons"])
+    names = model_feature_names(frame.drop(columns="label"), cfg.exclude_features)
+    trained = train_and_compare(frame, "label", names, split, "second_purchase_45d", cfg,
+                                n_jobs=s.n_jobs, seed=s.seed)
+    today = person_features[_new_buyers(person_features, cfg.new_buyer_days)]
+    scores = trained.model.reasons(today, top_k=s.targeting.top_reasons)
     scores.insert(1, "p_second_purchase_45d", trained.model.predict_proba(today))
     scores.insert(1, "cutoff_date", today["cutoff_date"].to_numpy())
     observed = frame.loc[split.mask(frame, "test"), "label"].mean()
@@ -211,31 +205,31 @@ def category_propensity(training_features: pd.DataFrame, orders: pd.DataFrame,
     cut-offs). Returns the long person x value table for today and per-value test metrics."""
     from omnicrm.repurchase.model import feature_matrix, fit_booster
 
-    cfg, step = params["propensity"], params["cutoff_step_days"]
-    split = _split(orders, cfg, step)
+    s = _settings(params)
+    cfg = s.propensity
+    split = _split(orders, cfg, s.cutoff_step_days)
     frame = training_features[training_features["cutoff_date"].isin(
         [*split.train, *split.valid, *split.test])].reset_index(drop=True)
-    names = model_feature_names(frame, cfg.get("exclude_features"))
+    names = model_feature_names(frame, cfg.exclude_features)
     end = data_end(orders)
     x = {part: feature_matrix(frame.loc[split.mask(frame, part)], names)
          for part in ("train", "valid", "test")}
     x_today = feature_matrix(person_features, names)
     tables, rows = [], []
-    for attribute, n_top in (("category", cfg["top_categories"]), ("brand", cfg["top_brands"])):
+    for attribute, n_top in (("category", cfg.top_categories), ("brand", cfg.top_brands)):
         bought = item_purchases(orders, order_items, products, person_index, attribute)
         for value in top_values(bought, end, n_top):
             labelled = label_cutoffs(frame[["person_id", "cutoff_date"]],
-                                     bought[bought["value"] == value], cfg["horizon_days"])
+                                     bought[bought["value"] == value], cfg.horizon_days)
             y = {part: labelled.loc[split.mask(labelled, part), "label"].to_numpy()
                  for part in ("train", "valid", "test")}
             if len(np.unique(y["train"])) < 2 or len(np.unique(y["valid"])) < 2:
                 log.warning("propensity %s=%s: one class only, skipped", attribute, value)
                 continue
-            booster = fit_booster(x["train"], y["train"], cfg["xgboost"],
-                                  cfg["max_estimators"], names, x["valid"], y["valid"],
-                                  cfg["early_stopping_rounds"], params["n_jobs"],
-                                  params["seed"])
-            model = RepurchaseModel(booster, names, cfg["horizon_days"],
+            booster = fit_booster(x["train"], y["train"], dict(cfg.xgboost),
+                                  cfg.max_estimators, names, x["valid"], y["valid"],
+                                  cfg.early_stopping_rounds, s.n_jobs, s.seed)
+            model = RepurchaseModel(booster, names, cfg.horizon_days,
                                     f"{attribute}:{value}")
             p_test = model.predict_proba(frame.loc[split.mask(frame, "test")])
             rows.append({"attribute": attribute, "value": value,
@@ -272,6 +266,6 @@ def model_comparison(seven_day: pd.DataFrame, second_purchase: pd.DataFrame,
     for attribute in ("category", "brand"):
         part = propensity[propensity["attribute"] == attribute]
         if len(part):
-            metrics[f"propensity.{attribute}.mean_auc"] = {"value": float(part["auc"].mean()),
-                                                          "step": 0}
+            metrics.update(mlflow_metrics({f"propensity.{attribute}.mean_auc":
+                                           part["auc"].mean()}))
     return table, metrics

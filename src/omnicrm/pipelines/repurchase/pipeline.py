@@ -11,8 +11,8 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(nodes.build_training_features,
                  ["orders", "order_items", "products", "events", "campaign_members",
-                  "coupon_redemptions", "pos_members", "tmall_members", "wechat_members",
-                  "web_members", "person_index", "params:repurchase", "params:features",
+                  "coupon_redemptions", "member_registrations", "person_index",
+                  "params:repurchase", "params:features",
                   "params:feature_engine"],
                  "repurchase_training_features", name="build_repurchase_training_features"),
             Node(nodes.train_seven_day_model,

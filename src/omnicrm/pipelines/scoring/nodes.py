@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from omnicrm.config import parse
 from omnicrm.scoring.inference import required_columns
 from omnicrm.scoring.registry import log_scoring_model
+from omnicrm.scoring.settings import ScoringSettings
+from omnicrm.segments.settings import segment_settings
+
+
+def _settings(params: dict | ScoringSettings) -> ScoringSettings:
+    return parse(ScoringSettings, params, "scoring")
 
 
 def scoring_test_metrics(repurchase_model_comparison: pd.DataFrame,
@@ -15,13 +22,13 @@ def scoring_test_metrics(repurchase_model_comparison: pd.DataFrame,
     """The scoring model's test metrics, measured on data its parts never saw: the 7-day
     model's scores on the last weekly cut-offs (``repurchase.test_*``) and the chosen uplift
     learner's Qini/AUUC on the held-out campaigns (``coupon.test_*``)."""
-    src = scoring_params["gate"]["sources"]
+    src = _settings(scoring_params).gate.sources
     rep = repurchase_model_comparison
-    rep = rep[(rep["target"] == src["repurchase_target"])
-              & (rep["model"] == src["repurchase_model"])]
+    rep = rep[(rep["target"] == src.repurchase_target)
+              & (rep["model"] == src.repurchase_model)]
     if len(rep) != 1:
         raise ValueError(f"repurchase_model_comparison has {len(rep)} rows for target "
-                         f"{src['repurchase_target']!r}, model {src['repurchase_model']!r}")
+                         f"{src.repurchase_target!r}, model {src.repurchase_model!r}")
     coupon = coupon_uplift_comparison[coupon_uplift_comparison["chosen"].astype(bool)]
     if len(coupon) != 1:
         raise ValueError("coupon_uplift_comparison must mark exactly one chosen learner")
@@ -45,6 +52,8 @@ def export_scoring_model(person_features: pd.DataFrame, customer_scores: pd.Data
     if len(customer_scores) != len(person_features):
         raise ValueError(f"the batch run scored {len(customer_scores)} of "
                          f"{len(person_features)} persons")
-    example = person_features.head(int(scoring_params.get("input_example_rows", 5)))
+    settings = _settings(scoring_params)  # both checked here; the model keeps them as in conf
+    segment_settings(segment_params)
+    example = person_features.head(settings.input_example_rows)
     return log_scoring_model(models, {"segments": segment_params, "scoring": scoring_params},
                              example, required, test_metrics, scoring_params)
