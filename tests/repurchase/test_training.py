@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnicrm.pipelines.repurchase.nodes import _tables
+from omnicrm.features import source_tables
+from omnicrm.identity.golden import member_registrations
 from omnicrm.repurchase.labels import label_cutoffs
 from omnicrm.repurchase.model import RepurchaseModel, fit_booster
 from omnicrm.repurchase.targeting import select_audience
@@ -24,10 +25,11 @@ from omnicrm.repurchase.training import (
 
 
 def _tables_of(world) -> dict:
-    return _tables(world["orders"], world["order_items"], world["events"],
-                   world["campaign_members"], world["coupon_redemptions"],
-                   world["pos_members"], world["tmall_members"], world["wechat_members"],
-                   world["web_members"], world["truth_records"])
+    regs = member_registrations(world["pos_members"], world["tmall_members"],
+                                world["wechat_members"], world["web_members"])
+    return source_tables(world["orders"], world["order_items"], world["events"],
+                         world["campaign_members"], world["coupon_redemptions"], regs,
+                         world["truth_records"])
 
 
 @pytest.fixture(scope="module")

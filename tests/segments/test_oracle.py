@@ -124,3 +124,23 @@ def test_well_separated_tiers_make_the_target_reachable():
                            synthetic={**base, "basket_median": wide})[0]
     assert ev["bayes_ceiling_ari_buyers"] > 0.75
     assert ev["value_tier_ari_buyers"] > 0.95 * ev["bayes_ceiling_ari_buyers"]
+
+
+def test_the_ceiling_follows_a_latent_trait_parameter_of_the_generator():
+    """The oracle reads ``synthetic.latent`` as the generator does: a world whose persons'
+    mean baskets scatter less around their tier's median (sd 0.12 -> 0.03) has a higher
+    ceiling, and the posterior built from those same parameters stays calibrated there."""
+    params = {**default_params()}
+    params["latent"] = {**params["latent"], "basket_person_sd": 0.03}
+    world = generate_world(persons=3000, seed=7, params=params)
+    model = TierModel.from_params(params)
+    assert model.basket_person_sd == 0.03
+    cutoff = resolve_cutoff(None, world["orders"])
+    histories = order_histories(world["orders"], world["truth_records"], cutoff, model.start)
+    buyers = histories.index[histories["n"] > 0]
+    latent = world["truth_persons"].set_index("person_id").loc[buyers, "value_tier"].to_numpy()
+    post = tier_posterior(histories, model, cutoff, persons=buyers)
+    tiers = map_tiers(post)
+    assert abs(post.max(axis=1).mean() - np.mean(tiers == latent)) < 0.03   # calibrated
+    # measured on the default world (seed 7): 0.340
+    assert adjusted_rand_score(latent, tiers) > 0.340 + 0.03

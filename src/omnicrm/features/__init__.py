@@ -2,7 +2,7 @@
 run on DuckDB (default, out of core), PySpark (a cluster) or pandas (tests)."""
 
 from .engine import lazy_tables, spark_session
-from .person_features import feature_columns, person_features, resolve_cutoff
+from .person_features import feature_columns, person_features, resolve_cutoff, source_tables
 
 __all__ = ["feature_columns", "lazy_tables", "person_features", "resolve_cutoff",
-           "spark_session"]
+           "source_tables", "spark_session"]

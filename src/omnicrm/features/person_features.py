@@ -25,6 +25,16 @@ from omnicrm.contracts import CHANNELS
 from .settings import feature_settings
 
 EVENT_TYPES = ("view", "collect", "cart", "purchase")
+def source_tables(orders, order_items, events, campaign_members, coupon_redemptions,
+                  registrations, person_index) -> dict[str, Any]:
+    """The tables :func:`person_features` reads, by name (``person_index`` cut to record_id,
+    person_id): the one place the pipelines that build features assemble them."""
+    return {"orders": orders, "order_items": order_items, "events": events,
+            "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
+            "registrations": registrations,
+            "person_index": person_index[["record_id", "person_id"]]}
+
+
 def slug(value: str) -> str:
     """'Maison Lin' -> 'maison_lin': a value as part of a column name."""
     return re.sub(r"[^0-9a-z]+", "_", str(value).lower()).strip("_")

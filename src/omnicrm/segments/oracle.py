@@ -3,7 +3,8 @@ tiers given their own orders, computed from the generator's own model and parame
 tier is the most any value-tier method can recover from buying data: the ceiling that
 segment ARIs are judged against (issue 4).
 
-The generator (``persons.py``, ``commerce.py``) draws, per person with latent tier ``t``:
+The generator (``persons.py``, ``commerce.py``) draws, per person with latent tier ``t``
+(the numbers are ``synthetic.latent`` in conf/base/parameters_synthetic.yml, read by both):
 
 - purchases: a first order, then a Poisson process at ``purchases_per_year[t] x G`` a year
   (``G ~ Gamma(6, 1/6)``) shaped by the seasonal calendar, stopped after each order with the
@@ -38,41 +39,50 @@ import pandas as pd
 from scipy import stats
 from scipy.special import logsumexp
 
+from omnicrm.synthetic.commerce import FESTIVAL_DAYS
 from omnicrm.synthetic.common import calendar, seasonality
 
-FESTIVALS = ("1111", "0618", "1212")  # promotion days of commerce.build_orders
+FESTIVALS = tuple(FESTIVAL_DAYS)  # promotion days of commerce.build_orders
 
 
 @dataclass(frozen=True)
 class TierModel:
-    """The generator's value-tier model. Tier-level numbers come from the ``synthetic``
-    parameters; the rest are constants of ``persons.py`` / ``commerce.py`` (mirrored here,
-    and checked by the calibration test: a drifted copy would make the posterior lie)."""
+    """The generator's value-tier model, read from the same ``synthetic`` parameters the
+    generator draws from (``value_tier_share``, ``purchases_per_year``, ``basket_median`` and
+    the ``latent`` trait distributions): nothing is copied, so the ceiling follows the world."""
 
     tier_share: tuple[float, ...]
     purchases_per_year: tuple[float, ...]
     basket_median: tuple[float, ...]
     start: pd.Timestamp
     end: pd.Timestamp
-    rate_shape: float = 6.0             # G ~ Gamma(shape, 1/shape): mean 1
-    basket_person_sd: float = 0.12      # mu = log(median[t]) + N(0, sd^2)
-    basket_sigma: tuple[float, float] = (0.3, 0.5)   # per-order sd of log basket ~ U(lo, hi)
-    dropout_beta: tuple[float, float] = (2.0, 7.0)
-    dropout_scale: tuple[float, float] = (1.3, -0.12)   # x (a + b t)
-    dropout_clip: tuple[float, float] = (0.01, 0.9)
-    sensitivity_beta: tuple[float, float] = (2.0, 2.2)
-    sensitivity_slope: float = -0.06    # per tier above 2.5
-    sensitivity_clip: tuple[float, float] = (0.01, 0.99)
-    promo: tuple[float, float, float, float] = (0.15, 0.6, 0.4, 0.95)  # base, x s, festival, max
-    trend_chaser: tuple[float, float] = (0.12, 0.04)   # P(trend-chaser) = a + b t
+    rate_shape: float                   # G ~ Gamma(shape, 1/shape): mean 1
+    basket_person_sd: float             # mu = log(median[t]) + N(0, sd^2)
+    basket_sigma: tuple[float, float]   # per-order sd of log basket ~ U(lo, hi)
+    dropout_beta: tuple[float, float]
+    dropout_scale: tuple[float, float]  # x (a + b t)
+    dropout_clip: tuple[float, float]
+    sensitivity_beta: tuple[float, float]
+    sensitivity_slope: float            # per tier above 2.5
+    sensitivity_clip: tuple[float, float]
+    promo: tuple[float, float, float, float]   # base, x s, festival, max
+    trend_chaser: tuple[float, float]   # P(trend-chaser) = a + b t
 
     @classmethod
     def from_params(cls, synthetic: dict) -> TierModel:
+        lat = synthetic["latent"]
         return cls(tier_share=tuple(synthetic["value_tier_share"]),
                    purchases_per_year=tuple(synthetic["purchases_per_year"]),
                    basket_median=tuple(synthetic["basket_median"]),
                    start=pd.Timestamp(synthetic["start_date"]),
-                   end=pd.Timestamp(synthetic["end_date"]))
+                   end=pd.Timestamp(synthetic["end_date"]),
+                   rate_shape=float(lat["rate_shape"]),
+                   basket_person_sd=float(lat["basket_person_sd"]),
+                   **{k: tuple(float(v) for v in lat[k])
+                      for k in ("basket_sigma", "dropout_beta", "dropout_scale", "dropout_clip",
+                                "sensitivity_beta", "sensitivity_clip", "promo",
+                                "trend_chaser")},
+                   sensitivity_slope=float(lat["sensitivity_slope"]))
 
     @property
     def tiers(self) -> np.ndarray:

@@ -13,6 +13,8 @@ from .persons import COLOURS
 
 STYLES = ("basic", "business", "street", "sport", "elegant", "trendy")
 
+FESTIVAL_DAYS = ["1111", "0618", "1212"]  # promotion days (month-day): Double 11, 618, Double 12
+
 
 def make_stores(params: dict, start: pd.Timestamp) -> pd.DataFrame:
     rng = rng_for(params["seed"], "stores")
@@ -164,8 +166,9 @@ def build_orders(persons: pd.DataFrame, products: pd.DataFrame, stores: pd.DataF
         given = purchases["basket"].to_numpy(dtype=float)
         basket = np.where(np.isnan(given), basket, given)
     sens = persons["price_sensitivity"].to_numpy()[p_idx]
-    festival = np.isin(when.strftime("%m%d"), ["1111", "0618", "1212"])
-    promo = rng.random(n) < np.clip(0.15 + 0.6 * sens + 0.4 * festival, 0, 0.95)
+    festival = np.isin(when.strftime("%m%d"), FESTIVAL_DAYS)
+    base, slope, festive, top = params["latent"]["promo"]
+    promo = rng.random(n) < np.clip(base + slope * sens + festive * festival, 0, top)
     disc_rate = np.where(promo, rng.choice([0.1, 0.2, 0.3, 0.5], n, p=[0.4, 0.3, 0.2, 0.1]), 0.0)
     list_total = basket / (1 - disc_rate)
 

@@ -122,11 +122,16 @@ def make_persons(params: dict, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
     tier = rng.choice(tiers, size=n, p=np.asarray(params["value_tier_share"]))
     # buying power runs in families a little
     tier = np.where((rank == 1) & (rng.random(n) < 0.5), tier[head], tier)
-    rate = np.asarray(params["purchases_per_year"])[tier] * rng.gamma(6.0, 1 / 6.0, n)
-    basket_mu = np.log(np.asarray(params["basket_median"])[tier]) + rng.normal(0, 0.12, n)
-    basket_sigma = rng.uniform(0.3, 0.5, n)
-    price_sens = np.clip(rng.beta(2.0, 2.2, n) - 0.06 * (tier - 2.5), 0.01, 0.99)
-    dropout = np.clip(rng.beta(2.0, 7.0, n) * (1.3 - 0.12 * tier), 0.01, 0.9)
+    lat = params["latent"]  # the segments oracle reads the same numbers
+    shape = float(lat["rate_shape"])
+    rate = np.asarray(params["purchases_per_year"])[tier] * rng.gamma(shape, 1 / shape, n)
+    basket_mu = (np.log(np.asarray(params["basket_median"])[tier])
+                 + rng.normal(0, lat["basket_person_sd"], n))
+    basket_sigma = rng.uniform(*lat["basket_sigma"], n)
+    price_sens = np.clip(rng.beta(*lat["sensitivity_beta"], n)
+                         + lat["sensitivity_slope"] * (tier - 2.5), *lat["sensitivity_clip"])
+    a, b = lat["dropout_scale"]
+    dropout = np.clip(rng.beta(*lat["dropout_beta"], n) * (a + b * tier), *lat["dropout_clip"])
     topup_range = 0.10 + 0.30 * price_sens
     open_prob = rng.beta(2.0, 4.0, n)
     cats = list(params["categories"])
@@ -161,7 +166,7 @@ def make_persons(params: dict, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
         "open_prob": open_prob,
         "favourite_category": np.asarray(cats)[pref.argmax(axis=1)],
         "favourite_colour": np.asarray(COLOURS)[rng.integers(0, len(COLOURS), n)],
-        "trend_chaser": rng.random(n) < 0.12 + 0.04 * tier,
+        "trend_chaser": rng.random(n) < lat["trend_chaser"][0] + lat["trend_chaser"][1] * tier,
         "first_seen": (start + pd.to_timedelta(first_seen_day, unit="D")).to_numpy(),
         "dropout_date": pd.NaT,
     })

@@ -58,6 +58,22 @@ class ResponseModel(Settings):
     topup_prob_slope: float
 
 
+class Latent(Settings):
+    """Each person's hidden traits given the value tier (the segments oracle reads these)."""
+
+    rate_shape: float
+    basket_person_sd: float
+    basket_sigma: list[float]
+    dropout_beta: list[float]
+    dropout_scale: list[float]
+    dropout_clip: list[float]
+    sensitivity_beta: list[float]
+    sensitivity_slope: float
+    sensitivity_clip: list[float]
+    promo: list[float]
+    trend_chaser: list[float]
+
+
 class SyntheticSettings(Settings):
     seed: int
     persons: int
@@ -70,6 +86,7 @@ class SyntheticSettings(Settings):
     value_tier_share: list[float]
     purchases_per_year: list[float]
     basket_median: list[float]
+    latent: Latent
     buyer_share: float
     days_to_first_purchase: float
     channel_join_p: dict[str, float]

@@ -35,6 +35,7 @@ from omnicrm.coupon.training import (  # noqa: E402
     non_member_rows,
     season_factors,
 )
+from omnicrm.features import source_tables  # noqa: E402
 from omnicrm.features.settings import engine_settings, feature_settings  # noqa: E402
 from omnicrm.tracking import mlflow_metrics  # noqa: E402
 
@@ -63,10 +64,8 @@ def build_training_set(campaigns: pd.DataFrame, campaign_offers: pd.DataFrame,
     untreated rows of the no-offer purchase model (everyone a campaign did not address, with
     their outcomes in its window)."""
     s, where = _settings(params), engine_settings(engine)
-    tables = {"orders": orders, "order_items": order_items, "events": events,
-              "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
-              "registrations": member_registrations,
-              "person_index": person_index[["record_id", "person_id"]]}
+    tables = source_tables(orders, order_items, events, campaign_members,
+                           coupon_redemptions, member_registrations, person_index)
     features_at = features_function(tables, products, feature_settings(feature_params),
                                     where.name, dict(where.options))
     data, tables_by_cutoff = campaign_training_set(

@@ -6,7 +6,7 @@ import logging
 
 import pandas as pd
 
-from omnicrm.features import person_features, resolve_cutoff
+from omnicrm.features import person_features, resolve_cutoff, source_tables
 from omnicrm.features.settings import engine_settings, feature_settings
 
 log = logging.getLogger(__name__)
@@ -22,10 +22,8 @@ def build_person_features(orders: pd.DataFrame, order_items: pd.DataFrame,
     settings, where = feature_settings(params), engine_settings(engine)
     options, engine = dict(where.options), where.name
     cutoff = resolve_cutoff(settings.cutoff_date, orders)
-    tables = {"orders": orders, "order_items": order_items, "events": events,
-              "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
-              "registrations": registrations,
-              "person_index": person_index[["record_id", "person_id"]]}
+    tables = source_tables(orders, order_items, events, campaign_members,
+                           coupon_redemptions, registrations, person_index)
     features = person_features(tables, products, cutoff, settings, engine, options)
     log.info("person_features: %d persons x %d columns at cut-off %s on %s", len(features),
              features.shape[1], cutoff.date(), engine)

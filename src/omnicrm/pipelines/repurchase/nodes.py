@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from omnicrm.config import parse
+from omnicrm.features import source_tables
 from omnicrm.features.settings import engine_settings, feature_settings
 from omnicrm.repurchase.labels import item_purchases, label_cutoffs, top_values
 from omnicrm.repurchase.metrics import classification_metrics
@@ -55,10 +56,8 @@ def build_training_features(orders: pd.DataFrame, order_items: pd.DataFrame,
     wide = set(_split(orders, s.seven_day, step).cutoffs) | set(
         _split(orders, s.propensity, step).cutoffs)
     second = set(_split(orders, s.second_purchase, step).cutoffs)
-    tables = {"orders": orders, "order_items": order_items, "events": events,
-              "campaign_members": campaign_members, "coupon_redemptions": coupon_redemptions,
-              "registrations": member_registrations,
-              "person_index": person_index[["record_id", "person_id"]]}
+    tables = source_tables(orders, order_items, events, campaign_members,
+                           coupon_redemptions, member_registrations, person_index)
     where = engine_settings(engine)
     frame = features_at_cutoffs(tables, products, sorted(wide | second),
                                 feature_settings(feature_params), where.name,
