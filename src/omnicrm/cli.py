@@ -1,5 +1,6 @@
 """The ``omnicrm`` command. Its subcommands are also Kedro project commands (``kedro generate``).
 
+\b
     omnicrm generate --persons 20000 --seed 42   # write the synthetic world to data/
     omnicrm run [kedro run options]              # the pipelines (same as `kedro run`)
     omnicrm docs                                 # regenerate docs/data_dictionary.md
@@ -10,14 +11,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
 
 import click
-from kedro.framework.cli.project import run
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+
+
+def _quiet_logging_banner(record: logging.LogRecord) -> bool:
+    """Kedro announces which logging file it read (``Using '.../rich_logging.yml' as logging
+    configuration``) on import, before every command, even ``--help``: a CLI prints only
+    what was asked, so that one line is dropped."""
+    return "as logging configuration" not in record.getMessage()
+
+
+logging.getLogger("kedro.framework.project").addFilter(_quiet_logging_banner)
+
+from kedro.framework.cli.project import run  # noqa: E402  (after the filter is in place)
 
 
 def project_root() -> Path:

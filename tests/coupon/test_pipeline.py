@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 from omnicrm.coupon import PLAN_COLUMNS
@@ -62,3 +63,29 @@ def test_models_and_metrics_in_mlflow(ran):
     assert runs["metrics.coupon_truth_metrics.ours.share_of_oracle"].notna().any()
     assert runs["metrics.coupon_plan_metrics.expected_incremental_margin"].notna().any()
     assert runs["metrics.coupon_uplift_metrics.dr_learner.qini"].notna().any()
+
+
+def test_registered_coupon_models_load_from_code_and_answer_like_the_policy(ran):
+    """Both models are logged from code (no pickled PythonModel), land in the registry
+    (kedro-mlflow issue #690) and give the fitted policy's answers."""
+    import json
+
+    mlflow.set_tracking_uri(f"sqlite:///{ran / 'mlruns' / 'mlflow.db'}")
+    record = json.loads((ran / "data/06_models/coupon_model_registration.json").read_text())
+    assert record["registered"] is True
+    features = pd.read_parquet(ran / "data/04_feature/person_features.parquet").head(40)
+    with open(ran / "data/06_models/coupon_policy.pkl", "rb") as fh:
+        policy = pickle.load(fh)
+    client = mlflow.MlflowClient()
+    for output, name in (("uplift", "coupon_uplift"), ("policy", "coupon_policy")):
+        where = record["models"][output]
+        assert where["name"] == name
+        assert client.get_model_version(name, str(where["version"])).status == "READY"
+        model = mlflow.pyfunc.load_model(f"models:/{name}/{where['version']}")
+        assert model.metadata.flavors["python_function"].get("model_code_path")
+        got = model.predict(features)
+        if output == "uplift":
+            assert np.allclose(got["uplift_score"].to_numpy(), policy.uplift_score(features))
+        else:
+            pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                          policy.recommend(features).reset_index(drop=True))

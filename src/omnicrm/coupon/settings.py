@@ -75,8 +75,14 @@ class Evaluation(Settings):
     heuristic_discount_rate: float
 
 
+class RegisteredModels(Settings):
+    uplift: str
+    policy: str
+
+
 class CouponSettings(Settings):
     seed: int
+    registered_models: RegisteredModels
     gross_margin: float
     cost_per_offer: float
     window_days: int

@@ -1,7 +1,7 @@
 """Typed settings for the ``synthetic`` section of conf/base/parameters_synthetic.yml.
 
-No defaults here: every value lives in conf. Not yet wired into the stages (they still read
-the raw dict); parse with ``omnicrm.config.parse(SyntheticSettings, params, "synthetic")``.
+No defaults here: every value lives in conf. The first stage (``generate_persons``) checks the
+whole section with it; the generator's stages then read the checked dict.
 """
 
 from omnicrm.config import Settings

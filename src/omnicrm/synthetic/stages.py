@@ -8,11 +8,13 @@ import logging
 import numpy as np
 import pandas as pd
 
+from omnicrm.config import parse
 from omnicrm.contracts import TRUTH_CONTRACTS
 from omnicrm.tracking import mlflow_metrics
 
 from . import campaigns as camp
 from . import commerce, persons, records
+from .settings import SyntheticSettings
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,9 @@ def _span(params: dict) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def generate_persons(params: dict) -> pd.DataFrame:
-    """Hidden persons with households, identities and latent traits."""
+    """Hidden persons with households, identities and latent traits. The first stage, so it
+    checks the whole ``synthetic`` section (SyntheticSettings): a misspelt key stops here."""
+    parse(SyntheticSettings, params, "synthetic")
     if int(params["persons"]) < 10:
         raise ValueError(f"synthetic.persons must be at least 10, got {params['persons']}")
     start, end = _span(params)

@@ -24,7 +24,7 @@ from omnicrm.coupon.evaluation import (  # noqa: E402
     oracle_plan,
     true_profit,
 )
-from omnicrm.coupon.mlflow_models import PolicyPyfunc, UpliftPyfunc  # noqa: E402
+from omnicrm.coupon.mlflow_models import log_coupon_models  # noqa: E402
 from omnicrm.coupon.policy import CouponPolicy, menu_offers  # noqa: E402
 from omnicrm.coupon.settings import CouponSettings  # noqa: E402
 from omnicrm.coupon.training import (  # noqa: E402
@@ -96,15 +96,15 @@ def _split(data: pd.DataFrame, holdout: int):
 def select_uplift_model(train_set: pd.DataFrame, person_features: pd.DataFrame, params: dict):
     """Fit every uplift learner on the earlier campaigns, score Qini/AUUC on the latest
     (held out whole), pick the best by ``select_by`` and refit it on every campaign."""
-    s = _settings(params)
-    up = s.uplift
+    cfg = _settings(params)
+    up = cfg.uplift
     cols = model_columns(person_features)
     fit, held, held_ids = _split(train_set, up.holdout_campaigns)
     y_col = up.outcome
     Xf, Xh = as_matrix(fit, cols), as_matrix(held, cols)
     rows, curves = [], {}
     for name in up.learners:
-        model = U.make_learner(name, dict(up.xgb), s.seed).fit(
+        model = U.make_learner(name, dict(up.xgb), cfg.seed).fit(
             Xf, fit["treated"].to_numpy(), fit[y_col].to_numpy(float))
         score = model.predict(Xh)
         s = U.uplift_scores(held[y_col], held["treated"], score, held["campaign_id"])
@@ -118,7 +118,7 @@ def select_uplift_model(train_set: pd.DataFrame, person_features: pd.DataFrame, 
     table["holdout_campaigns"] = ",".join(held_ids)
     log.info("uplift learners on held-out campaigns %s:\n%s\nchosen: %s", held_ids,
              table.to_string(index=False), best)
-    final = U.make_learner(best, dict(up.xgb), s.seed).fit(
+    final = U.make_learner(best, dict(up.xgb), cfg.seed).fit(
         as_matrix(train_set, cols), train_set["treated"].to_numpy(),
         train_set[y_col].to_numpy(float))
     metrics = {}
@@ -176,7 +176,15 @@ def fit_policy(train_set: pd.DataFrame, basket_rows: pd.DataFrame,
                  table.to_string(index=False))
     log.info("offer segments (predicted basket x predicted lift):\n%s",
              segments.to_string(index=False))
-    return policy, segments, UpliftPyfunc(policy), PolicyPyfunc(policy)
+    return policy, segments
+
+
+def register_coupon_models(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
+                           params: dict) -> dict:
+    """Log the uplift and policy models to MLflow from code and register them."""
+    s = _settings(params)
+    example = person_features.head(5).reset_index(drop=True)
+    return log_coupon_models(coupon_policy, example, dict(s.registered_models))
 
 
 def plan_campaign(coupon_policy: CouponPolicy, person_features: pd.DataFrame,
