@@ -91,6 +91,36 @@ def test_csv_keeps_plus86_leading_zeros_and_id_numbers_as_text(world, tmp_path):
         assert str(loaded[col].dtype) == "string"
 
 
+def test_mobiles_stored_as_numbers_are_read_as_their_digits(world, tmp_path):
+    """A Parquet float column and Excel's '13800138000.0' are the digits of a mobile; the
+    cleansing would otherwise reject every one of them as invalid, without a word."""
+    members = world["pos_members"].head(6).copy()
+    digits = ["13800138000", "13912345678", "15000000001", "18600000002", "17700000003",
+              "13300000004"]
+    as_float = members.assign(mobile=[float(d) for d in digits])
+    assert str(as_float["mobile"].dtype) == "float64"
+    loaded = write(as_float, tmp_path, "pos_members", "parquet").load()
+    assert loaded["mobile"].tolist() == digits
+    excel = members.assign(mobile=[f"{d}.0" for d in digits])
+    (tmp_path / "pos_members.parquet").unlink()
+    assert write(excel, tmp_path, "pos_members", "csv").load()["mobile"].tolist() == digits
+
+
+def test_ids_that_lost_digits_as_numbers_fail_loudly(world, tmp_path):
+    """An 18-digit resident ID as a float (or a mobile in scientific notation) cannot be read
+    back: the load fails naming the column and rows instead of guessing digits."""
+    members = world["pos_members"].head(6).copy()
+    members["id_number"] = 110105194912310027.0
+    with pytest.raises(ContractViolation, match=r"column 'id_number': 6 value\(s\) are "
+                                                r"numbers that lost digits"):
+        write(members, tmp_path, "pos_members", "parquet").load()
+    members = world["pos_members"].head(6).copy()
+    members.loc[2, "mobile"] = "1.38001E+10"
+    (tmp_path / "pos_members.parquet").unlink()
+    with pytest.raises(ContractViolation, match=r"column 'mobile': 1 value.*row 2"):
+        write(members, tmp_path, "pos_members", "csv").load()
+
+
 def test_excel_csv_with_a_byte_order_mark_loads(world, tmp_path):
     orders = world["orders"].head(30)
     path = tmp_path / "orders.csv"

@@ -447,10 +447,41 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
                        "f": False, "yes": True, "no": False}
             out = series.astype("string").str.strip().str.lower().map(mapping).astype("boolean")
     else:
-        out = series.astype("string")
+        out, lost = _as_text(series)
         out = out.mask(out.str.strip() == "")
+        return out, (present & out.isna()) | lost
     bad = present & out.isna()
     return out, bad
+
+
+_WHOLE_NUMBER_TEXT = r"^\s*\d+\.0+\s*$"   # '13800138000.0': Excel's way of writing a number
+_EXACT_FLOAT = 2**53                       # float64 holds every integer up to here, no further
+
+
+def _as_text(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A text column as text, numbers included: a mobile or ID stored as a number (a Parquet
+    float column, Excel's ``13800138000.0``) becomes its digits instead of a string no
+    cleansing rule accepts. Returns the text and a mask of numbers too long to have kept
+    their digits (an 18-digit ID as a float, ``1.38E+10``): those are reported, not guessed."""
+    lost = pd.Series(False, index=series.index)
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("string"), lost
+    if pd.api.types.is_integer_dtype(series):
+        return series.astype("Int64").astype("string"), lost
+    if pd.api.types.is_float_dtype(series):
+        num = series.astype("float64")
+        whole = np.isfinite(num) & (num == np.round(num))
+        lost = whole & (num.abs() >= _EXACT_FLOAT)
+        text = series.astype("string")
+        exact = whole & ~lost
+        text[exact] = num[exact].astype("int64").astype("string")
+        return text.mask(lost), lost
+    text = series.astype("string")
+    numeric = text.str.fullmatch(_WHOLE_NUMBER_TEXT, na=False)
+    if numeric.any():
+        text[numeric] = text[numeric].str.strip().str.replace(r"\.0+$", "", regex=True)
+    sci = text.str.fullmatch(r"\s*\d(\.\d+)?[eE]\+?\d+\s*", na=False)
+    return text.mask(sci), sci
 
 
 def validate(df: pd.DataFrame, contract: TableContract, source: str = "") -> pd.DataFrame:
@@ -472,8 +503,11 @@ def validate(df: pd.DataFrame, contract: TableContract, source: str = "") -> pd.
     for col in contract.columns:
         converted, bad = _coerce(out[col.name], col)
         if bad.any():
+            what = (f"are not a valid {col.dtype}" if col.dtype != "string" else
+                    "are numbers that lost digits (a float column, scientific notation): "
+                    "export the column as text")
             problems.append(
-                f"column '{col.name}': {int(bad.sum())} value(s) are not a valid {col.dtype}: "
+                f"column '{col.name}': {int(bad.sum())} value(s) {what}: "
                 + _fmt_rows(out, bad, col.name)
             )
         out[col.name] = converted

@@ -319,3 +319,45 @@ def test_link_command_on_anyones_files(tmp_path, world):
                                    str(tmp_path / "roles.yml"), "--out", str(out)])
     assert res.exit_code != 0
     assert "email -> 'e_mail'" in res.output and "not in the table" in res.output
+
+
+@pytest.mark.parametrize("case", ["empty file", "no record id", "bad yaml", "previous schema",
+                                  "same name twice"])
+def test_link_command_refuses_bad_input_in_one_line(tmp_path, world, case):
+    """Every bad input stops before linking, with one message naming the file, the column or
+    the row, and no traceback (issue 22)."""
+    from omnicrm.cli import cli
+
+    shop = tmp_path / "shop.csv"
+    world["pos_members"].head(40).to_csv(shop, index=False)
+    roles = tmp_path / "roles.yml"
+    roles.write_text(json.dumps({"record_id": "record_id", "full_name": "name",
+                                 "mobile": "mobile"}))
+    files, extra = [shop], []
+    if case == "empty file":
+        (tmp_path / "blank.csv").write_text("")
+        files, needle = [tmp_path / "blank.csv"], "blank.csv is empty"
+    elif case == "no record id":
+        df = world["pos_members"].head(40).copy()
+        df.loc[7, "record_id"] = None
+        df.to_csv(shop, index=False)
+        needle = "1 record(s) have no record id (rows 7)"
+    elif case == "bad yaml":
+        roles.write_text("record_id: [record_id\nfull_name: name\n")
+        needle = "roles.yml is not valid YAML/JSON"
+    elif case == "previous schema":
+        other = tmp_path / "other.csv"
+        pd.DataFrame({"id": ["a"], "person": ["b"]}).to_csv(other, index=False)
+        extra, needle = ["--previous", str(other)], "is not an `omnicrm link` output"
+    else:
+        (tmp_path / "b").mkdir()
+        world["pos_members"].head(5).to_csv(tmp_path / "b" / "shop.csv", index=False)
+        files, needle = [shop, tmp_path / "b" / "shop.csv"], "two input files are named 'shop'"
+    out = tmp_path / "clusters.csv"
+    res = CliRunner().invoke(cli, ["link", *map(str, files), "--roles", str(roles), "--out",
+                                   str(out), *extra])
+    assert res.exit_code != 0
+    assert needle in res.output, res.output[-1500:]
+    assert isinstance(res.exception, SystemExit), res.exception   # a message, not a crash
+    assert "Traceback" not in res.output and "linking" not in res.output
+    assert not out.exists()

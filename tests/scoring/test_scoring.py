@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -164,11 +165,18 @@ def test_input_check_names_what_is_wrong():
         (good.assign(person_id=[None, "P2"]), "person_id is null"),
         (good.assign(person_id=["P1", "P1"]), "person_id repeated: P1"),
         (good.assign(x=[1.0, np.inf]), "x"),
+        (good.assign(x=[-3.0, 2.0]), "x (e.g. -3; must be in [0, inf])"),
     ]
     for frame, message in cases:
-        with pytest.raises(ScoringInputError, match=message.replace("(", r"\(").replace(
-                ")", r"\)")):
+        with pytest.raises(ScoringInputError, match=re.escape(message)):
             validate_input(frame, ["person_id", "x", "has_pos"])
+    shares = pd.DataFrame({"person_id": ["P1"], "promo_order_share": [7.0],
+                           "purchase_trend": [-0.5]})
+    with pytest.raises(ScoringInputError, match=re.escape("promo_order_share (e.g. 7; must be "
+                                                          "in [0, 1])")):
+        validate_input(shares, ["person_id", "promo_order_share", "purchase_trend"])
+    assert validate_input(shares.assign(promo_order_share=0.4),
+                          ["person_id", "promo_order_share", "purchase_trend"]).shape == (1, 3)
 
 
 # ---------------------------------------------------------------- batch command
@@ -192,6 +200,23 @@ def test_score_command_writes_the_same_scores_in_chunks_and_fails_cleanly(ran: P
     assert failed.returncode == 1
     assert "recency_days" in failed.stderr and "Traceback" not in failed.stderr
     assert not bad_out.exists() and not list(tmp_path.glob(".*partial"))
+    # the same person in two chunks: refused before anything is scored (a chunk sees only its
+    # own rows, so this used to write the person twice)
+    features = _features(ran)
+    twice = tmp_path / "twice.parquet"
+    pd.concat([features, features.head(1)], ignore_index=True).to_parquet(twice, index=False)
+    failed = subprocess.run([omnicrm, "score", "--input", twice, "--output", bad_out,
+                             "--chunk-rows", "700"], env=env, capture_output=True, text=True,
+                            cwd=ran, timeout=300)
+    assert failed.returncode == 1, failed.stderr[-2000:]
+    assert "person_id repeated" in failed.stderr and features["person_id"].iloc[0] in failed.stderr
+    assert "Traceback" not in failed.stderr and not bad_out.exists()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    failed = subprocess.run([omnicrm, "score", "--input", empty, "--output", bad_out], env=env,
+                            capture_output=True, text=True, cwd=ran, timeout=300)
+    assert failed.returncode == 1 and "is empty" in failed.stderr
+    assert "Traceback" not in failed.stderr
 
 
 # ---------------------------------------------------------------- served model
@@ -259,6 +284,11 @@ def test_served_model_rejects_bad_requests_with_a_clear_4xx(ran: Path, served: s
         "wrong type": (features.assign(recency_days="yesterday"), "recency_days"),
         "empty batch": (features.head(0), "empty batch"),
         "null person id": (features.assign(person_id=None), "person_id"),
+        # a flag as text was cast to True by MLflow while the signature said boolean
+        "flag as text": (features.assign(has_pos="false"), "has_pos"),
+        "flag as no": (features.assign(has_pos="no"), "has_pos"),
+        "negative recency": (features.assign(recency_days=-5.0), "recency_days"),
+        "share above 1": (features.assign(promo_order_share=7.0), "promo_order_share"),
     }
     for case, (frame, needle) in cases.items():
         reply = _post(served, frame)

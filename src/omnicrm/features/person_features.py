@@ -25,6 +25,18 @@ from omnicrm.contracts import CHANNELS
 from .settings import feature_settings
 
 EVENT_TYPES = ("view", "collect", "cart", "purchase")
+def feature_domain(name: str) -> tuple[float, float]:
+    """The values a feature of :func:`person_features` can take, [low, high]: shares and rates
+    lie in [0, 1], the purchase trend in [-1, 1], everything else (counts, days, money, the
+    log basket of a basket clipped at 1 CNY) is >= 0. A value outside cannot come from the
+    feature store: a scorer refuses it instead of scoring nonsense."""
+    if "_share" in name or name.endswith("_rate"):
+        return 0.0, 1.0
+    if name == "purchase_trend":
+        return -1.0, 1.0
+    return 0.0, float("inf")
+
+
 def source_tables(orders, order_items, events, campaign_members, coupon_redemptions,
                   registrations, person_index) -> dict[str, Any]:
     """The tables :func:`person_features` reads, by name (``person_index`` cut to record_id,

@@ -30,11 +30,26 @@ def read_table(path: Path) -> pd.DataFrame:
         if path.suffix.lower() in (".csv", ".txt"):
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise click.ClickException(f"{path} is empty (not even a header row)") from None
+    except pd.errors.ParserError as exc:
+        raise click.ClickException(f"{path} is not a readable CSV: {exc}") from None
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{path} is not UTF-8 text ({exc}); re-export it as UTF-8 "
                                    "(GBK exports: iconv -f GBK -t UTF-8)") from exc
     raise click.BadParameter(f"{path}: only .csv and .parquet files can be linked",
                              param_hint="FILES")
+
+
+def _previous_output(path: Path) -> pd.DataFrame:
+    """A previous ``omnicrm link`` output, checked before any linking starts."""
+    table = read_table(path)
+    missing = [c for c in ("source", "record_id", "cluster_id") if c not in table.columns]
+    if missing:
+        has = ", ".join(map(str, table.columns))
+        raise click.BadParameter(f"{path} is not an `omnicrm link` output: no column(s) "
+                                 f"{', '.join(missing)} (it has {has})", param_hint="--previous")
+    return table
 
 
 def roles_for(mapping: dict, stem: str) -> dict[str, str]:
@@ -75,9 +90,22 @@ def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: f
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not roles_file.exists():
         raise click.BadParameter(f"no such file: {roles_file}", param_hint="--roles")
-    mapping = yaml.safe_load(roles_file.read_text(encoding="utf-8")) or {}
+    try:
+        mapping = yaml.safe_load(roles_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise click.ClickException(f"{roles_file} is not valid YAML/JSON{line}: "
+                                   f"{getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(mapping, dict):
         raise click.ClickException(f"{roles_file}: expected a mapping of roles to columns")
+    stems = [p.stem for p in files]
+    clash = sorted({s for s in stems if stems.count(s) > 1})
+    if clash:
+        same = ", ".join(str(p) for p in files if p.stem == clash[0])
+        raise click.ClickException(f"two input files are named {clash[0]!r} ({same}): file "
+                                   "names tell the sources apart, rename one")
+    prev_table = _previous_output(previous) if previous is not None else None
     parts = []
     for path in files:
         df = read_table(path)
@@ -94,6 +122,11 @@ def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: f
         if std["record_id"].duplicated().any():
             repeated = std.loc[std["record_id"].duplicated(), "record_id"].head(3).tolist()
             raise click.ClickException(f"{path}: record ids are not unique, e.g. {repeated}")
+        empty = std["record_id"].isna() | (std["record_id"].astype(str).str.strip() == "")
+        if empty.any():
+            rows = empty[empty].index[:5].tolist()
+            raise click.ClickException(f"{path}: {int(empty.sum())} record(s) have no record id "
+                                       f"(rows {', '.join(map(str, rows))})")
         std["original_id"] = std["record_id"]
         std["record_id"] = path.stem + ":" + std["record_id"]
         parts.append(std)
@@ -108,8 +141,8 @@ def link(files: tuple[Path, ...], roles_file: Path, out_path: Path, threshold: f
         raise click.ClickException(str(exc)) from exc
     result = link_records(std, settings)
     prev = None
-    if previous is not None:
-        p = read_table(previous)
+    if prev_table is not None:
+        p = prev_table
         prev = pd.DataFrame({"record_id": p["source"] + ":" + p["record_id"].astype(str),
                              "person_id": p["cluster_id"]})
     index, _ = assign_person_ids(result.clusters, prev, pd.Timestamp.now().floor("s"))

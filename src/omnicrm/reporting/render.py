@@ -6,6 +6,7 @@ the run to MLflow with the pages attached."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import html
@@ -217,6 +218,24 @@ def _log_mlflow(project_path: Path, summary: RunSummary, params: dict, metrics: 
         os.chdir(cwd)
 
 
+@contextlib.contextmanager
+def _state_lock(reports_dir: Path):
+    """One ``run_reports`` at a time per reports folder: a second run (a scheduler firing
+    while a manual run is on) waits for the first, then reads the state it left, instead of
+    both writing the state and one campaign vanishing from it for good."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX: no lock)
+        yield
+        return
+    with open(reports_dir / ".rendered.lock", "a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_reports(project_path: str | Path, since: str | None = None, as_of: str | None = None,
                 campaign_ids: list[str] | None = None, force: bool = False,
                 env: str | None = None, track: bool = True) -> RunSummary:
@@ -228,6 +247,13 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
     project_path = Path(project_path).resolve()
     reports_dir = project_path / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
+    with _state_lock(reports_dir):
+        return _run_reports(project_path, reports_dir, since, as_of, campaign_ids, force, env,
+                            track)
+
+
+def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_ids, force,
+                 env, track) -> RunSummary:
     params = reporting_settings(reporting_params(project_path, env)).model_dump()
     tables = load_tables(project_path, env)
     campaigns = tables["campaigns"]
@@ -260,9 +286,16 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
     pages: list[Path] = []
     phash = _params_hash({k: params[k] for k in NOTEBOOK_PARAMS})
     failed_before = dict(state.get("failed", {}))
-    for cid in [*ended, *retry]:
+    # reports rendered under other parameters are rendered again, whenever they ended: the
+    # index must not show an old 95% interval under today's confidence level
+    stale = [c for c, done in state["reports"].items()
+             if done.get("params_hash") != phash and c in set(campaigns["campaign_id"])
+             and c not in {*ended, *retry, *running} and not campaign_ids]
+    for cid in [*ended, *retry, *stale]:
         done = state["reports"].get(cid)
-        if done and not force and (reports_dir / done["html"]).exists():
+        # a report rendered under other parameters (another confidence level ...) is stale
+        if done and not force and (reports_dir / done["html"]).exists() \
+                and done.get("params_hash") == phash:
             summary.skipped.append(cid)
             continue
         t0 = time.perf_counter()

@@ -36,12 +36,36 @@ def _batches(path: Path, rows: int):
         for batch in pf.iter_batches(batch_size=rows):
             yield batch.to_pandas()
     elif path.suffix.lower() == ".csv":
+        if path.stat().st_size == 0:
+            raise click.ClickException(f"{path} is empty (not even a header row)")
         with open(path, encoding="utf-8") as fh:
             total = max(sum(1 for _ in fh) - 1, 0)
         yield total
         yield from pd.read_csv(path, chunksize=rows, dtype={"person_id": str})
     else:
         raise click.BadParameter(f"{path}: expected a .parquet or .csv file", param_hint="--input")
+
+
+def _check_person_ids(path: Path) -> None:
+    """Every person_id of the whole input once, before anything is scored: a chunk only sees
+    its own rows, so an id repeated across chunks would be scored (and written) twice."""
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() == ".parquet":
+            ids = pd.read_parquet(path, columns=["person_id"])["person_id"]
+        else:
+            ids = pd.read_csv(path, usecols=["person_id"], dtype={"person_id": str})["person_id"]
+    except (KeyError, ValueError) as exc:
+        if "person_id" in str(exc):
+            raise click.ClickException(f"{path}: no person_id column") from None
+        raise
+    repeated = ids[ids.duplicated(keep=False)]
+    if len(repeated):
+        rows = repeated.index[:6].tolist()
+        raise click.ClickException(
+            f"{path}: person_id repeated in {repeated.nunique():,} case(s), e.g. "
+            f"{repeated.iloc[0]!r} (rows {', '.join(map(str, rows))}): one row per person")
 
 
 def score_file(input_path: Path, output_path: Path, model_uri: str = DEFAULT_MODEL,
@@ -55,9 +79,11 @@ def score_file(input_path: Path, output_path: Path, model_uri: str = DEFAULT_MOD
     from mlflow.exceptions import MlflowException
     from tqdm import tqdm
 
-    model = mlflow.pyfunc.load_model(model_uri)
     batches = _batches(input_path, chunk_rows)
-    total = next(batches)
+    total = next(batches)  # checks the suffix
+    if total:
+        _check_person_ids(input_path)
+    model = mlflow.pyfunc.load_model(model_uri)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(f".{output_path.name}.partial")
     writer, done = None, 0

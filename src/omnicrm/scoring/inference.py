@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omnicrm.features.person_features import feature_domain
 from omnicrm.segments.rules import lifecycle_stage, rfm_state
 from omnicrm.segments.tiers import tier_names
 
@@ -44,7 +45,9 @@ def validate_input(scoring_input: pd.DataFrame, required: list[str]) -> pd.DataF
     """Keep the required columns (extra ones are ignored), check them, coerce numbers.
 
     Raises :class:`ScoringInputError` for an empty batch, missing columns, null or
-    duplicated person ids, and values that are not numbers where numbers are expected."""
+    duplicated person ids, values that are not numbers where numbers are expected (flags: 0/1
+    or booleans) and numbers outside the feature's domain (a negative recency, a share of 7:
+    :func:`omnicrm.features.person_features.feature_domain`)."""
     if not isinstance(scoring_input, pd.DataFrame):
         raise ScoringInputError(f"expected a table of person features, got {type(scoring_input)}")
     if scoring_input.empty:
@@ -84,6 +87,17 @@ def validate_input(scoring_input: pd.DataFrame, required: list[str]) -> pd.DataF
         features[col] = numeric.astype("float64")
     if bad:
         raise ScoringInputError(f"column(s) not numeric (or not 0/1 for flags): {', '.join(bad)}")
+    outside = []
+    for col in required[1:]:
+        if col in BOOLEAN_FEATURES:
+            continue
+        low, high = feature_domain(col)
+        values = features[col]
+        off = (values < low) | (values > high)
+        if off.any():
+            outside.append(f"{col} (e.g. {values[off].iloc[0]:g}; must be in [{low:g}, {high:g}])")
+    if outside:
+        raise ScoringInputError("value(s) no person feature can take: " + "; ".join(outside))
     return features
 
 

@@ -22,7 +22,6 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-from omnicrm.scoring.inference import BOOLEAN_FEATURES
 from omnicrm.scoring.run import run_inference
 
 log = logging.getLogger(__name__)
@@ -35,13 +34,14 @@ REQUIREMENTS = ("mlflow", "kedro", "pandas", "numpy", "scikit-learn", "xgboost",
 
 
 def typed_input(features: pd.DataFrame, required: list[str]) -> pd.DataFrame:
-    """The model's input columns with the signature's types: person_id text, flags boolean,
-    every other feature double (so a client's integers are accepted too)."""
+    """The model's input columns with the signature's types: person_id text, every feature
+    double (so a client's integers are accepted too). The 0/1 flags are doubles as well: as
+    booleans, MLflow's JSON parsing cast any text to True (``"false"``, ``"no"``), so the model
+    scored them silently; as doubles, text that is no number is refused."""
     out = features[required].reset_index(drop=True).copy()
     out["person_id"] = out["person_id"].astype(str)
     for col in required[1:]:
-        out[col] = out[col].astype(bool) if col in BOOLEAN_FEATURES else \
-            out[col].astype("float64")
+        out[col] = out[col].astype("float64")
     return out
 
 
