@@ -352,3 +352,26 @@ def test_data_dictionary_documents_every_table_and_column():
     assert "| `channel` | string | no |  | Sales channel. One of pos, tmall, wechat, web. |" in md
     assert md.index("### `coupon_redemptions`") < md.index("## Hidden ground truth") \
         < md.index("### `truth_persons`")
+
+
+def test_an_order_after_today_fails_naming_the_row(world, tmp_path):
+    """One order dated 2099 would move the data's 'today' to 2099 and every recency with it:
+    the load fails naming the column and the row; a day of clock skew is allowed."""
+    import datetime as dt
+
+    from omnicrm.contracts import as_of_today
+
+    orders = world["orders"].head(30).copy()
+    orders.loc[4, "ordered_at"] = pd.Timestamp("2099-01-01 10:00")
+    with pytest.raises(ContractViolation, match=r"column 'ordered_at': 1 time\(s\) after the "
+                                                r"data's as-of day .*row 4"):
+        write(orders, tmp_path, "orders", "parquet").load()
+    skew = as_of_today() + pd.Timedelta(hours=30)   # tomorrow, China time: allowed
+    orders.loc[4, "ordered_at"] = skew
+    assert write(orders, tmp_path, "orders", "parquet").load().loc[4, "ordered_at"] == skew
+    orders.loc[4, "ordered_at"] = pd.Timestamp("2099-01-01 10:00")
+    lenient = TableDataset(str(tmp_path / "orders.parquet"), contract="orders",
+                           max_future_days=None)
+    orders.to_parquet(tmp_path / "orders.parquet", index=False)
+    assert lenient.load().loc[4, "ordered_at"].year == 2099
+    assert dt.date.today().year < 2099

@@ -36,6 +36,7 @@ class Column:
     pii: bool = False  # personal data: never leaves the raw/cleansing layers, never in MLflow
     allowed: tuple | None = None  # closed set of values, when the column is categorical
     min_value: float | None = None
+    past: bool = False  # a moment that has happened: never after the data's as-of day
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ ONLINE_CHANNELS = ("tmall", "wechat", "web")
 EVENT_TYPES = ("view", "collect", "cart", "purchase")
 GENDERS = ("M", "F")
 
-_REGISTERED = Column("registered_at", "timestamp", "When the member registered in this channel.")
+_REGISTERED = Column("registered_at", "timestamp", "When the member registered in this channel.",
+                     past=True)
 
 RAW_CONTRACTS: dict[str, TableContract] = {
     t.name: t
@@ -180,7 +182,7 @@ RAW_CONTRACTS: dict[str, TableContract] = {
                 Column("channel", "string", "Sales channel.", allowed=CHANNELS),
                 Column("record_id", "string", "Member record that placed the order."),
                 Column("store_id", "string", "Store (POS orders only).", True),
-                Column("ordered_at", "timestamp", "Order time."),
+                Column("ordered_at", "timestamp", "Order time.", past=True),
                 Column("item_count", "int", "Number of items.", min_value=1),
                 Column("list_amount", "float", "Sum of list prices.", min_value=0),
                 Column("paid_amount", "float", "Amount paid after all discounts.", min_value=0),
@@ -214,7 +216,7 @@ RAW_CONTRACTS: dict[str, TableContract] = {
                 Column("record_id", "string", "Member record."),
                 Column("sku", "string", "SKU involved."),
                 Column("event_type", "string", "Kind of event.", allowed=EVENT_TYPES),
-                Column("event_at", "timestamp", "Event time."),
+                Column("event_at", "timestamp", "Event time.", past=True),
             ),
         ),
         TableContract(
@@ -251,7 +253,7 @@ RAW_CONTRACTS: dict[str, TableContract] = {
                 Column("record_id", "string", "Member record the campaign addressed."),
                 Column("group", "string", "Experiment group.", allowed=("treatment", "control")),
                 Column("arm", "string", "Offer arm (treatment only).", True),
-                Column("assigned_at", "timestamp", "When the assignment was drawn."),
+                Column("assigned_at", "timestamp", "When the assignment was drawn.", past=True),
             ),
         ),
         TableContract(
@@ -264,9 +266,9 @@ RAW_CONTRACTS: dict[str, TableContract] = {
                 Column("wave", "int", "Wave number (1 = first touch).", min_value=1),
                 Column("send_channel", "string", "Message channel.",
                        allowed=("wechat", "sms", "email", "app")),
-                Column("sent_at", "timestamp", "Send time."),
-                Column("opened_at", "timestamp", "Open time, if opened.", True),
-                Column("clicked_at", "timestamp", "Click time, if clicked.", True),
+                Column("sent_at", "timestamp", "Send time.", past=True),
+                Column("opened_at", "timestamp", "Open time, if opened.", True, past=True),
+                Column("clicked_at", "timestamp", "Click time, if clicked.", True, past=True),
             ),
         ),
         TableContract(
@@ -280,7 +282,7 @@ RAW_CONTRACTS: dict[str, TableContract] = {
                 Column("order_id", "string", "Order it was redeemed on."),
                 Column("coupon_threshold", "float", "Threshold X.", min_value=0),
                 Column("discount", "float", "Discount Y.", min_value=0),
-                Column("redeemed_at", "timestamp", "Redemption time."),
+                Column("redeemed_at", "timestamp", "Redemption time.", past=True),
             ),
         ),
     )
@@ -484,10 +486,21 @@ def _as_text(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.mask(sci), sci
 
 
-def validate(df: pd.DataFrame, contract: TableContract, source: str = "") -> pd.DataFrame:
+def as_of_today() -> pd.Timestamp:
+    """Today in China (the raw tables' clock), midnight: the as-of day of data loaded now."""
+    return pd.Timestamp.now(tz=CHINA_TZ).tz_localize(None).normalize()
+
+
+def validate(df: pd.DataFrame, contract: TableContract, source: str = "",
+             as_of: pd.Timestamp | None = None, max_future_days: float | None = 1.0
+             ) -> pd.DataFrame:
     """Check ``df`` against ``contract`` and return it with the contract's dtypes and column
     order (extra columns are kept at the end). Raises ContractViolation listing every problem
-    found, each with up to five offending rows."""
+    found, each with up to five offending rows.
+
+    Columns marked ``past`` (order, event, send, redemption, registration times) may not lie
+    after ``as_of`` (default: today) plus ``max_future_days`` (None: no check): one order
+    dated 2099 would otherwise move the data's "today", and every recency and label with it."""
     where = f"table '{contract.name}'" + (f" ({source})" if source else "")
     problems: list[str] = []
     if len(df.columns) == 0 or len(df) == 0:
@@ -524,6 +537,15 @@ def validate(df: pd.DataFrame, contract: TableContract, source: str = "") -> pd.
                     f"column '{col.name}': {int(outside.sum())} value(s) outside "
                     f"{list(col.allowed)}: " + _fmt_rows(out, outside, col.name)
                 )
+        if col.past and max_future_days is not None:
+            limit = (as_of if as_of is not None else as_of_today()) \
+                + pd.Timedelta(days=1 + max_future_days)
+            future = converted.notna() & (converted >= limit)
+            if future.any():
+                problems.append(
+                    f"column '{col.name}': {int(future.sum())} time(s) after the data's as-of "
+                    f"day {(limit - pd.Timedelta(days=1 + max_future_days)).date()} (+ "
+                    f"{max_future_days:g} day(s) allowed): " + _fmt_rows(out, future, col.name))
         if col.min_value is not None:
             below = converted.notna() & (converted < col.min_value)
             if below.any():

@@ -36,11 +36,14 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     ``filepath`` may name ``x.parquet`` or ``x.csv``; on load, whichever of the two exists is
     read (Parquet first), so users can drop CSV exports into ``data/01_raw``. When ``contract``
     names a table in :mod:`omnicrm.contracts`, the loaded frame is validated and typed by it.
-    Saving always writes Parquet, atomically.
+    Saving always writes Parquet, atomically. ``max_future_days``: how far after today a
+    contract's ``past`` times (orders, events, sends) may lie before the load fails (clock
+    skew between systems; null: no check).
     """
 
     def __init__(self, filepath: str, contract: str | None = None, optional: bool = False,
-                 metadata: dict[str, Any] | None = None) -> None:
+                 metadata: dict[str, Any] | None = None, max_future_days: float | None = 1.0
+                 ) -> None:
         path = Path(filepath)
         self._stem = path.with_suffix("") if path.suffix in (".parquet", ".csv") else path
         if contract is not None and contract not in ALL_CONTRACTS:
@@ -48,6 +51,7 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                                f"{sorted(ALL_CONTRACTS)}")
         self._contract = contract
         self._optional = optional  # a missing file loads as an empty table (first run)
+        self._max_future_days = max_future_days
         self.metadata = metadata
 
     @property
@@ -90,11 +94,13 @@ class TableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             ) from exc
         if self._contract is None:
             return df
-        return validate(df, ALL_CONTRACTS[self._contract], source=str(src))
+        return validate(df, ALL_CONTRACTS[self._contract], source=str(src),
+                        max_future_days=self._max_future_days)
 
     def save(self, data: pd.DataFrame) -> None:
         if self._contract is not None:
-            data = validate(data, ALL_CONTRACTS[self._contract], source="being saved")
+            data = validate(data, ALL_CONTRACTS[self._contract], source="being saved",
+                            max_future_days=self._max_future_days)
         atomic_write(self.parquet_path, lambda tmp: data.to_parquet(tmp, index=False))
 
     def _exists(self) -> bool:

@@ -211,12 +211,46 @@ def test_score_command_writes_the_same_scores_in_chunks_and_fails_cleanly(ran: P
     assert failed.returncode == 1, failed.stderr[-2000:]
     assert "person_id repeated" in failed.stderr and features["person_id"].iloc[0] in failed.stderr
     assert "Traceback" not in failed.stderr and not bad_out.exists()
+    missing = subprocess.run([omnicrm, "score", "--input", ran / "data/04_feature/"
+                              "person_features.parquet", "--output", bad_out, "--model",
+                              "models:/omnicrm_scoring@no_such_alias"], env=env,
+                             capture_output=True, text=True, cwd=ran, timeout=300)
+    assert missing.returncode == 1 and "no model at models:/omnicrm_scoring@no_such_alias" \
+        in missing.stderr and "Traceback" not in missing.stderr
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     failed = subprocess.run([omnicrm, "score", "--input", empty, "--output", bad_out], env=env,
                             capture_output=True, text=True, cwd=ran, timeout=300)
     assert failed.returncode == 1 and "is empty" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_a_killed_score_run_leaves_no_partial_file(ran: Path, tmp_path: Path):
+    """SIGTERM mid-run removes the hidden partial output; one left by a SIGKILL is swept by
+    the next run, which then writes the scores."""
+    import signal
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{ran / 'mlruns' / 'mlflow.db'}"}
+    out = tmp_path / "scores.parquet"
+    partial = tmp_path / ".scores.parquet.partial"
+    omnicrm = Path(sys.executable).with_name("omnicrm")
+    cmd = [str(omnicrm), "score", "--input", str(ran / "data/04_feature/person_features.parquet"),
+           "--output", str(out), "--chunk-rows", "40"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ran, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while not partial.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert partial.exists(), "the run never started writing"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    assert proc.returncode != 0
+    assert not partial.exists() and not out.exists()
+    partial.write_bytes(b"left by a killed run")
+    done = subprocess.run(cmd[:-2], env=env, cwd=ran, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not partial.exists() and len(pd.read_parquet(out)) == len(_features(ran))
 
 
 # ---------------------------------------------------------------- served model

@@ -8,7 +8,9 @@ registered champion over HTTP), both against the project's MLflow registry.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -83,19 +85,32 @@ def score_file(input_path: Path, output_path: Path, model_uri: str = DEFAULT_MOD
     total = next(batches)  # checks the suffix
     if total:
         _check_person_ids(input_path)
-    model = mlflow.pyfunc.load_model(model_uri)
+    try:
+        model = mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as exc:
+        raise click.ClickException(f"no model at {model_uri}: {_first_line(exc.message)}"
+                                   ) from None
+    expected = _input_names(model)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(f".{output_path.name}.partial")
+    partial.unlink(missing_ok=True)  # left by a run that was killed (SIGKILL cannot clean up)
     writer, done = None, 0
+    previous_term = signal.signal(signal.SIGTERM, _exit_on_term) \
+        if threading.current_thread() is threading.main_thread() else None
     try:
         with tqdm(total=total, unit="rows", desc="scoring", disable=not progress) as bar:
             for chunk in batches:
+                missing = [c for c in expected if c not in chunk.columns]
+                if missing:
+                    raise click.ClickException(
+                        f"{input_path}: missing input column(s) {', '.join(missing[:10])}"
+                        + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
                 try:
                     scores = model.predict(chunk)
                 except MlflowException as exc:
                     raise click.ClickException(
-                        f"rows {done}-{done + len(chunk) - 1} of {input_path}: {exc.message}"
-                    ) from None
+                        f"rows {done}-{done + len(chunk) - 1} of {input_path}: "
+                        f"{_first_line(exc.message)}") from None
                 table = pa.Table.from_pandas(scores, preserve_index=False)
                 if writer is None:
                     writer = pq.ParquetWriter(partial, table.schema)
@@ -111,7 +126,27 @@ def score_file(input_path: Path, output_path: Path, model_uri: str = DEFAULT_MOD
         if writer is not None:
             writer.close()
         partial.unlink(missing_ok=True)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
     return done
+
+
+def _exit_on_term(signum, frame) -> None:
+    """SIGTERM (a scheduler's timeout, ``kill``) ends the run like Ctrl-C: the ``finally``
+    removes the partial output instead of leaving a hidden file behind."""
+    raise SystemExit(128 + signum)
+
+
+def _first_line(message: str, limit: int = 500) -> str:
+    """An MLflow error without the frame it may dump after the first line."""
+    line = (message or "").strip().splitlines()[0] if message else ""
+    return line if len(line) <= limit else line[:limit] + " ..."
+
+
+def _input_names(model) -> list[str]:
+    """The input columns of the model's signature (none when it has no signature)."""
+    schema = model.metadata.get_input_schema()
+    return [] if schema is None else [n for n in schema.input_names() if n is not None]
 
 
 @click.command()

@@ -22,6 +22,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
+from omnicrm.scoring.inference import BOOLEAN_FEATURES
 from omnicrm.scoring.run import run_inference
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,28 @@ REQUIREMENTS = ("mlflow", "kedro", "pandas", "numpy", "scikit-learn", "xgboost",
 
 
 def typed_input(features: pd.DataFrame, required: list[str]) -> pd.DataFrame:
-    """The model's input columns with the signature's types: person_id text, every feature
-    double (so a client's integers are accepted too). The 0/1 flags are doubles as well: as
-    booleans, MLflow's JSON parsing cast any text to True (``"false"``, ``"no"``), so the model
-    scored them silently; as doubles, text that is no number is refused."""
+    """The model's input columns with the signature's types: person_id text, flags boolean,
+    every other feature double (so a client's integers are accepted too)."""
     out = features[required].reset_index(drop=True).copy()
     out["person_id"] = out["person_id"].astype(str)
     for col in required[1:]:
-        out[col] = out[col].astype("float64")
+        out[col] = out[col].astype(bool) if col in BOOLEAN_FEATURES else \
+            out[col].astype("float64")
     return out
+
+
+def scoring_signature(input_example: pd.DataFrame, output_example: pd.DataFrame):
+    """The signature inferred from the examples, with the 0/1 flags declared ``any``: as
+    ``boolean``, MLflow's JSON parsing casts any text to True (``"false"``, ``"no"`` scored
+    as a POS member, HTTP 200); as ``any`` the value reaches the model's own check, which
+    takes booleans and 0/1 and refuses the rest naming the column."""
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    inferred = infer_signature(input_example, output_example)
+    inputs = Schema([ColSpec(AnyType(), c.name, required=c.required)
+                     if c.name in BOOLEAN_FEATURES else c for c in inferred.inputs.inputs])
+    return ModelSignature(inputs=inputs, outputs=inferred.outputs)
 
 
 def _requirements() -> list[str]:
@@ -93,7 +107,7 @@ def log_scoring_model(models: dict, params: dict, example: pd.DataFrame, require
     gate = scoring_params["gate"]
     input_example = typed_input(example, required)
     output_example = run_inference(create_inference_pipeline(), input_example, models, params)
-    signature = infer_signature(input_example, output_example)
+    signature = scoring_signature(input_example, output_example)
     started = mlflow.active_run() is None
     run = mlflow.start_run(run_name="scoring") if started else mlflow.active_run()
     try:
