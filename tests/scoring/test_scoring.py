@@ -330,5 +330,37 @@ def test_served_model_rejects_bad_requests_with_a_clear_4xx(ran: Path, served: s
         message = reply.json()["message"]
         assert needle in message, (case, message[-500:])
         assert "Traceback" not in reply.text, case
-    reply = _post(served, body="this is not json")
+        assert "stack_trace" not in reply.json(), case   # no internals for the caller
+    reply = _post(served, body="this is not json: secret-1234")
     assert reply.status_code == 400 and "Traceback" not in reply.text
+    assert "secret-1234" not in reply.text and "not valid JSON" in reply.json()["message"]
+
+
+def test_served_model_bounds_the_request(served: str):
+    """A body over scoring.serve.max_body_mb (16) or a batch over max_rows (10,000) is refused
+    with 413 before the model sees it, and the server keeps answering."""
+    big = _post(served, body='{"dataframe_split": "' + "x" * (17 * 2**20) + '"}')
+    assert big.status_code == 413 and "limit" in big.json()["message"]
+    rows = {"dataframe_split": {"columns": ["person_id"], "data": [[f"P{i}"] for i in
+                                                                   range(10_001)]}}
+    many = _post(served, body=json.dumps(rows))
+    assert many.status_code == 413 and "10,001 rows" in many.json()["message"]
+    import requests
+
+    assert requests.get(f"{served}/ping", timeout=10).status_code == 200
+
+
+def test_rows_of_a_request_are_counted_in_every_mlflow_shape():
+    from omnicrm.scoring.server import batch_rows, error_message
+
+    dump = "Failed to predict data '   person_id  x\n0  P1  1.0\n[1 rows x 2 columns]'. " \
+           "Error: missing input column(s): recency_days"
+    assert error_message(dump) == "missing input column(s): recency_days"
+    assert error_message("Failed to convert column x.\n Error: bad") == \
+        "Failed to convert column x. Error: bad"
+
+    assert batch_rows({"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}}) == 2
+    assert batch_rows({"dataframe_records": [{"a": 1}] * 3}) == 3
+    assert batch_rows({"inputs": {"a": [1, 2, 3, 4]}}) == 4
+    assert batch_rows({"instances": []}) == 0
+    assert batch_rows(["not", "a", "request"]) is None

@@ -2,7 +2,7 @@
 registered champion over HTTP), both against the project's MLflow registry.
 
     omnicrm score --input data/04_feature/person_features.parquet --output scores.parquet
-    omnicrm serve --port 5001          # = mlflow models serve -m models:/omnicrm_scoring@champion
+    omnicrm serve --port 5001          # MLflow's scoring server, bounded (omnicrm.scoring.server)
 """
 
 from __future__ import annotations
@@ -170,13 +170,25 @@ def score(input_path: Path, output_path: Path, model_uri: str, chunk_rows: int) 
 @click.option("--model", "model_uri", default=DEFAULT_MODEL, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5001, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
-def serve(model_uri: str, host: str, port: int, workers: int) -> None:
-    """Serve the scoring model over HTTP (POST /invocations), in this environment."""
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Worker processes [default: scoring.serve.workers in conf].")
+@click.option("--env", default=None, help="Kedro conf environment merged over conf/base.")
+def serve(model_uri: str, host: str, port: int, workers: int | None, env: str | None) -> None:
+    """Serve the scoring model over HTTP (POST /invocations), in this environment, with the
+    request limits of scoring.serve (413 beyond them) and no internals in error answers."""
+    from omnicrm.config import SettingsError, load_settings
+    from omnicrm.scoring import server
+    from omnicrm.scoring.settings import ScoringSettings
+
+    try:
+        limits = load_settings(ScoringSettings, "scoring", env).serve
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
     _use_project_store()
-    # mlflow starts `uvicorn` by name: make this environment's scripts the ones it finds
-    bin_dir = str(Path(sys.executable).parent)
-    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    os.execvp(sys.executable, [sys.executable, "-m", "mlflow", "models", "serve",
-                               "-m", model_uri, "--env-manager", "local", "--host", host,
-                               "--port", str(port), "--workers", str(workers)])
+    os.environ[server.ENV_MODEL] = model_uri
+    os.environ[server.ENV_MAX_BODY] = str(int(limits.max_body_mb * 2**20))
+    os.environ[server.ENV_MAX_ROWS] = str(limits.max_rows)
+    os.execvp(sys.executable, [sys.executable, "-m", "uvicorn", "--factory",
+                               "omnicrm.scoring.server:create_app", "--host", host,
+                               "--port", str(port), "--workers",
+                               str(workers or limits.workers), "--no-access-log"])

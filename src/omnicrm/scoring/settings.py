@@ -19,9 +19,16 @@ class Gate(Settings):
     sources: GateSources
 
 
+class Serve(Settings):
+    workers: int
+    max_body_mb: float
+    max_rows: int
+
+
 class ScoringSettings(Settings):
     registered_model_name: str
     reasons_top_k: int
     input_example_rows: int
     gate: Gate
     batch_chunk_rows: int
+    serve: Serve
