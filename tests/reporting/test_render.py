@@ -209,3 +209,17 @@ def test_two_runs_at_once_keep_every_report_and_a_new_confidence_renders_them_ag
     assert "90%" in (reports / "C001.html").read_text(encoding="utf-8")
     third = run_reports(project, as_of="2026-02-05", track=False)
     assert third.rendered == [] and third.failed == {}
+
+
+def test_render_folders_left_by_a_killed_run_are_swept(tmp_path):
+    from omnicrm.reporting.render import TEMP_PREFIX, sweep_stale_renders
+
+    old, fresh = tmp_path / f"{TEMP_PREFIX}old", tmp_path / f"{TEMP_PREFIX}fresh"
+    for d in (old, fresh):
+        d.mkdir()
+        (d / "C001.ipynb").write_text("{}")
+    os.utime(old, (0, 0))                      # left hours ago by a killed render
+    (tmp_path / "someone-elses").mkdir()
+    os.utime(tmp_path / "someone-elses", (0, 0))
+    assert sweep_stale_renders(root=str(tmp_path)) == [old]
+    assert not old.exists() and fresh.exists() and (tmp_path / "someone-elses").exists()

@@ -13,7 +13,9 @@ import html
 import json
 import logging
 import os
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +92,7 @@ def render_report(project_path: str | Path, campaign_id: str, params: dict | Non
     out_dir = Path(out_dir) if out_dir else project_path / "reports"
     out_dir.mkdir(parents=True, exist_ok=True)
     template = _project_template(project_path)
-    with tempfile.TemporaryDirectory(prefix="omnicrm-report-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
         executed = Path(tmp) / f"{campaign_id}.ipynb"
         try:
             pm.execute_notebook(str(template), str(executed),
@@ -218,6 +220,30 @@ def _log_mlflow(project_path: Path, summary: RunSummary, params: dict, metrics: 
         os.chdir(cwd)
 
 
+TEMP_PREFIX = "omnicrm-report-"
+
+
+def sweep_stale_renders(max_age_s: float = 3600.0, root: str | None = None) -> list[Path]:
+    """Remove render folders a killed run left in the temp directory (SIGKILL cannot clean
+    up; SIGTERM can, see ``_exit_on_term``): those older than ``max_age_s``. Returns them."""
+    import shutil
+
+    now, gone = time.time(), []
+    for path in Path(root or tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        try:
+            if path.is_dir() and now - path.stat().st_mtime > max_age_s:
+                shutil.rmtree(path, ignore_errors=True)
+                gone.append(path)
+        except OSError:
+            continue
+    return gone
+
+
+def _exit_on_term(signum, frame) -> None:
+    """SIGTERM ends a render like Ctrl-C, so its temporary folder and kernel are cleaned up."""
+    raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def _state_lock(reports_dir: Path):
     """One ``run_reports`` at a time per reports folder: a second run (a scheduler firing
@@ -247,9 +273,17 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
     project_path = Path(project_path).resolve()
     reports_dir = project_path / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
-    with _state_lock(reports_dir):
-        return _run_reports(project_path, reports_dir, since, as_of, campaign_ids, force, env,
-                            track)
+    sweep_stale_renders()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _exit_on_term)
+    try:
+        with _state_lock(reports_dir):
+            return _run_reports(project_path, reports_dir, since, as_of, campaign_ids, force,
+                                env, track)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_ids, force,
