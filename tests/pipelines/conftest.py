@@ -1,0 +1,40 @@
+"""What several pipelines' in-memory tests start from: the identity pipeline's outputs at
+perfect quality (the truth's record -> person map) and the features and segments pipelines'
+tables on the 3,000-person world."""
+
+from __future__ import annotations
+
+import pytest
+
+from omnicrm.config import with_overrides
+from omnicrm.contracts import CHANNELS
+from omnicrm.identity.golden import member_registrations
+from omnicrm.pipelines.features import create_pipeline as features_pipeline
+from omnicrm.pipelines.segments import create_pipeline as segments_pipeline
+from tests.conftest import FAST_PARAMS, run_in_memory
+
+
+@pytest.fixture(scope="session")
+def fast_parameters(parameters) -> dict:
+    """The project's parameters with the test run's fewer Optuna trials and targets."""
+    return with_overrides(parameters, {**FAST_PARAMS, "segments.bootstrap_rounds": 2})
+
+
+@pytest.fixture(scope="session")
+def upstream(world, fast_parameters) -> dict:
+    """Raw tables, person_index, member_registrations, person_features, customer_segments."""
+    tables = dict(world)
+    tables["person_index"] = world["truth_records"][["record_id", "channel", "person_id"]]
+    tables["member_registrations"] = member_registrations(
+        *(world[f"{c}_members"] for c in CHANNELS))
+    feats = features_pipeline()
+    tables.update(run_in_memory(feats, {n: tables[n] for n in feats.inputs()
+                                        if not n.startswith("params:")}, fast_parameters))
+    segs = segments_pipeline().only_nodes("fit_value_tiers", "assign_segments")
+    tables.update(run_in_memory(segs, {"person_features": tables["person_features"]},
+                                fast_parameters))
+    return tables
+
+
+def inputs_of(pipeline, tables: dict) -> dict:
+    return {n: tables[n] for n in pipeline.inputs() if not n.startswith("params:")}
