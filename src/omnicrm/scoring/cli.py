@@ -15,7 +15,18 @@ from pathlib import Path
 
 import click
 
-DEFAULT_MODEL = "models:/omnicrm_scoring@champion"
+
+def champion_uri(env: str | None = None) -> str:
+    """``models:/<scoring.registered_model_name>@champion``: the name lives in conf only."""
+    from omnicrm.config import SettingsError, load_settings
+    from omnicrm.scoring.registry import CHAMPION
+    from omnicrm.scoring.settings import ScoringSettings
+
+    try:
+        name = load_settings(ScoringSettings, "scoring", env).registered_model_name
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return f"models:/{name}@{CHAMPION}"
 
 
 def _use_project_store() -> None:
@@ -70,7 +81,7 @@ def _check_person_ids(path: Path) -> None:
             f"{repeated.iloc[0]!r} (rows {', '.join(map(str, rows))}): one row per person")
 
 
-def score_file(input_path: Path, output_path: Path, model_uri: str = DEFAULT_MODEL,
+def score_file(input_path: Path, output_path: Path, model_uri: str,
                chunk_rows: int = 100_000, progress: bool = True) -> int:
     """Score every row of ``input_path`` with the model at ``model_uri`` into the Parquet file
     ``output_path`` (written to a temporary file and renamed, so a failure leaves no half
@@ -155,25 +166,28 @@ def _input_names(model) -> list[str]:
               help="Person features (Parquet or CSV), as data/04_feature/person_features.parquet.")
 @click.option("--output", "output_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Scores, written as Parquet.")
-@click.option("--model", "model_uri", default=DEFAULT_MODEL, show_default=True,
-              help="Any MLflow model URI: models:/name@alias, models:/name/3, runs:/id/path.")
+@click.option("--model", "model_uri", default=None,
+              help="Any MLflow model URI: models:/name@alias, models:/name/3, runs:/id/path "
+                   "[default: models:/<scoring.registered_model_name>@champion].")
 @click.option("--chunk-rows", default=100_000, show_default=True, type=click.IntRange(min=1),
               help="Rows scored at a time (bounds memory on big tables).")
-def score(input_path: Path, output_path: Path, model_uri: str, chunk_rows: int) -> None:
+def score(input_path: Path, output_path: Path, model_uri: str | None, chunk_rows: int) -> None:
     """Batch-score a customer table with the registered scoring model."""
     _use_project_store()
-    n = score_file(input_path, output_path, model_uri, chunk_rows)
+    n = score_file(input_path, output_path, model_uri or champion_uri(), chunk_rows)
     click.echo(f"scored {n:,} rows -> {output_path}")
 
 
 @click.command()
-@click.option("--model", "model_uri", default=DEFAULT_MODEL, show_default=True)
+@click.option("--model", "model_uri", default=None,
+              help="[default: models:/<scoring.registered_model_name>@champion]")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5001, show_default=True, type=int)
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="Worker processes [default: scoring.serve.workers in conf].")
 @click.option("--env", default=None, help="Kedro conf environment merged over conf/base.")
-def serve(model_uri: str, host: str, port: int, workers: int | None, env: str | None) -> None:
+def serve(model_uri: str | None, host: str, port: int, workers: int | None,
+          env: str | None) -> None:
     """Serve the scoring model over HTTP (POST /invocations), in this environment, with the
     request limits of scoring.serve (413 beyond them) and no internals in error answers."""
     from omnicrm.config import SettingsError, load_settings
@@ -185,7 +199,7 @@ def serve(model_uri: str, host: str, port: int, workers: int | None, env: str | 
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     _use_project_store()
-    os.environ[server.ENV_MODEL] = model_uri
+    os.environ[server.ENV_MODEL] = model_uri or champion_uri(env)
     os.environ[server.ENV_MAX_BODY] = str(int(limits.max_body_mb * 2**20))
     os.environ[server.ENV_MAX_ROWS] = str(limits.max_rows)
     os.execvp(sys.executable, [sys.executable, "-m", "uvicorn", "--factory",
