@@ -35,10 +35,8 @@ MODEL_COLUMNS = [
 #   it with, divided by the records linked: a full mobile, ID or email is shared by a stranger
 #   only through a family phone, a typo or a reused address, so the count per record stays put
 #   while the pairs grow as n^2 (u = rate / n). A fixed per-pair u made a shared mobile ever
-#   weaker evidence against a prior that falls as 1/n. Rates measured on the synthetic worlds
-#   of 5k-1M records: one-name phone 0.001-0.006, family phone 0.20-0.21 (a level random
-#   sampling leaves untrained at 1M records), ID < 1e-4; no two people share an email there,
-#   0.002 allows for a family's shared account.
+#   weaker evidence against a prior that falls as 1/n. The rates, and the worlds they were
+#   measured on, are in docs/results.md (OneID).
 
 
 @dataclass
