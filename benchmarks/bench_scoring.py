@@ -1,5 +1,6 @@
 """Scoring: the registered champion (``models:/omnicrm_scoring@champion``) on 100k rows in
-process, and served over HTTP (``mlflow models serve``) for batches of 1 and 1,000 rows.
+process, and served over HTTP (``omnicrm serve``) for batches of 1 and 1,000 rows, alone and
+under 20 concurrent clients (against plain ``mlflow models serve``).
 
 Peer for throughput: the same three fitted models called directly (no Kedro runner, no
 MLflow pyfunc wrapper, no input checks), so the row shows what the packaging costs. Peer for
@@ -11,6 +12,7 @@ first; without a champion in mlruns/ the benchmark says so and prints no row.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -132,6 +134,83 @@ def latency(scratch: Path, requests: int) -> dict:
             "in_process": {str(k): v for k, v in in_process.items()}}
 
 
+@contextlib.contextmanager
+def _server(cmd: list[str], scratch: Path, name: str):
+    """A scoring server on a free loopback port, up until the block ends; yields its URL."""
+    import requests as http
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # mlflow models serve starts `uvicorn` by name: this environment's scripts first
+    env = {**os.environ, "MLFLOW_TRACKING_URI": _store(),
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+    log = open(scratch / f"{name}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([*cmd, "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(360):
+            try:
+                if http.get(f"{url}/ping", timeout=2).status_code == 200:
+                    break
+            except http.ConnectionError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} server exited: see {scratch / name}.log") \
+                        from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=60)
+        log.close()
+
+
+def _hammer(url: str, body: str, clients: int, per_client: int) -> dict:
+    """``clients`` threads each posting ``body`` ``per_client`` times at once: p95 of the
+    request latency and the share of requests that failed (non-200 or no answer in 120 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import requests as http
+
+    def client(_: int) -> list[tuple[float, bool]]:
+        out = []
+        with http.Session() as session:
+            for _ in range(per_client):
+                start = time.perf_counter()
+                try:
+                    ok = session.post(f"{url}/invocations", data=body, timeout=120,
+                                      headers={"Content-Type": "application/json"}).ok
+                except http.RequestException:
+                    ok = False
+                out.append((time.perf_counter() - start, ok))
+        return out
+
+    with ThreadPoolExecutor(clients) as pool:
+        done = [r for part in pool.map(client, range(clients)) for r in part]
+    times = [t for t, _ in done]
+    return {"p95": float(np.percentile(times, 95)),
+            "error_rate": 1 - sum(ok for _, ok in done) / len(done)}
+
+
+def load(scratch: Path, clients: int, per_client: int) -> dict:
+    """20 concurrent clients against ``omnicrm serve`` (bounded, scoring.serve.workers
+    workers) and against plain ``mlflow models serve`` (one worker), batches of 1 and 1,000."""
+    f = _features(1000).drop(columns=["cutoff_date"])
+    bodies = {n: json.dumps({"dataframe_split": json.loads(f.head(n).to_json(
+        orient="split", index=False))}) for n in (1, 1000)}
+    sides = {"ours": [str(Path(sys.executable).with_name("omnicrm")), "serve"],
+             "peer": [sys.executable, "-m", "mlflow", "models", "serve", "-m", MODEL,
+                      "--env-manager", "local", "--host", "127.0.0.1"]}
+    out = {}
+    for side, cmd in sides.items():
+        with _server(cmd, scratch, side) as url:
+            out[side] = {str(n): _hammer(url, body, clients, per_client)
+                         for n, body in bodies.items()}
+    return out
+
+
 def run(opts: Options) -> list[Row]:
     import mlflow
 
@@ -154,6 +233,12 @@ def run(opts: Options) -> list[Row]:
     progress(f"{NAME}: latency, served vs in process, {requests} requests per batch size")
     lat = measure("benchmarks.bench_scoring:latency", {"requests": requests},
                   label=f"{NAME} latency", max_rss_gb=opts.max_rss_gb).info
+    clients, per_client = 20, (2 if opts.quick else 5)
+    progress(f"{NAME}: load, {clients} concurrent clients x {per_client} requests, ours vs "
+             "plain mlflow models serve")
+    loaded = measure("benchmarks.bench_scoring:load", {"clients": clients,
+                                                       "per_client": per_client},
+                     label=f"{NAME} load", max_rss_gb=opts.max_rss_gb).info
     out = [
         Row(NAME, size, "throughput", rows / o.info["seconds"], rows / p.info["seconds"],
             "models called directly", "rows/s",
@@ -168,4 +253,13 @@ def run(opts: Options) -> list[Row]:
                            lat["served"][n][i] * 1000, lat["in_process"][n][i] * 1000,
                            "in process (no HTTP)", "ms",
                            f"ours: mlflow models serve, {requests} sequential requests"))
+    for n in ("1", "1000"):
+        o_, p_ = loaded["ours"][n], loaded["peer"][n]
+        note = (f"{clients} concurrent clients x {per_client} requests; ours: omnicrm serve "
+                "(scoring.serve.workers, bounded), peer: mlflow models serve (1 worker)")
+        out.append(Row(NAME, f"batch of {fmt_int(int(n))}", "p95 under load", o_["p95"] * 1000,
+                       p_["p95"] * 1000, "mlflow models serve", "ms", note))
+        out.append(Row(NAME, f"batch of {fmt_int(int(n))}", "errors under load",
+                       100 * o_["error_rate"], 100 * p_["error_rate"], "mlflow models serve",
+                       "%", note))
     return out
