@@ -81,8 +81,14 @@ def load_parameters(env: str | None = None, project_path: str | Path | None = No
     args = dict(CONFIG_LOADER_ARGS)
     if env:
         args["default_run_env"] = env
-    loader = OmegaConfigLoader(conf_source=str(root / "conf"), **args)
-    return dict(loader["parameters"])
+    import warnings
+
+    with warnings.catch_warnings():
+        # Kedro 1.7 registers the custom resolvers through OmegaConf's deprecated call and
+        # says so on every load: a command prints only what was asked
+        warnings.filterwarnings("ignore", message=".*register_new_resolver.*")
+        loader = OmegaConfigLoader(conf_source=str(root / "conf"), **args)
+        return dict(loader["parameters"])
 
 
 def load_settings(model: type[S], section: str, env: str | None = None,

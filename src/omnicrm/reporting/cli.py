@@ -54,6 +54,9 @@ def reports(since, as_of, campaigns, force, project, env, no_mlflow) -> None:
     warnings.filterwarnings("ignore")
     logging.getLogger("kedro").setLevel(logging.WARNING)
     root = (project or find_project_root()).resolve()
+    if not (root / "conf" / "base").is_dir():
+        raise click.BadParameter(f"{root} is not an omnicrm project (no conf/base)",
+                                 param_hint="--project")
     try:
         summary = run_reports(root, since=since, as_of=as_of, campaign_ids=list(campaigns),
                               force=force, env=env, track=not no_mlflow)
