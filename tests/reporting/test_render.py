@@ -47,6 +47,10 @@ def test_scheduled_runs_render_each_ended_campaign_once(scheduled):
     index = (reports / "index.html").read_text(encoding="utf-8")
     for cid in ("C001", "C002", "C003"):
         assert index.count(f'href="{cid}.html"') == 1
+    # member counts print as counts (the index once showed "6,351.0 / 1,613.0")
+    assert not re.search(r"\d\.0 / \d", index)
+    h = read_state(reports)["reports"]["C001"]["headline"]
+    assert f"{int(h['treatment_members']):,} / {int(h['control_members']):,}" in index
     state = read_state(reports)
     assert state["last_as_of"] == "2026-03-20" and set(state["reports"]) == {"C001", "C002",
                                                                             "C003"}

@@ -155,6 +155,14 @@ def due_campaigns(campaigns: pd.DataFrame, as_of: pd.Timestamp, since: pd.Timest
             campaigns.loc[running, "campaign_id"].tolist())
 
 
+def _count(value) -> str:
+    """A count as a count: 6,351, not the 6,351.0 a JSON round trip makes of it."""
+    try:
+        return f"{int(round(float(value))):,}"
+    except (TypeError, ValueError):
+        return "-"
+
+
 def write_index(reports_dir: Path, state: dict) -> Path:
     """reports/index.html: every rendered report with its headline figures."""
     rows = sorted(state["reports"].values(), key=lambda r: (r["start_date"], r["campaign_id"]))
@@ -164,7 +172,8 @@ def write_index(reports_dir: Path, state: dict) -> Path:
         body.append(
             f"<tr><td><a href=\"{html.escape(r['html'])}\">{html.escape(r['campaign_id'])}</a>"
             f"</td><td>{html.escape(r['campaign_name'])}</td><td>{r['start_date']}</td>"
-            f"<td>{r['end_date']}</td><td>{h['treatment_members']:,} / {h['control_members']:,}"
+            f"<td>{r['end_date']}</td><td>{_count(h['treatment_members'])} / "
+            f"{_count(h['control_members'])}"
             f"</td><td>{present.pp(h['conversion_lift'], 2)} "
             f"[{present.pp(h['conversion_lift_low'], 2)}, "
             f"{present.pp(h['conversion_lift_high'], 2)}]"
