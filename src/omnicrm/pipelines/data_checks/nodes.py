@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from omnicrm.contracts import RAW_CONTRACTS
+from omnicrm.tracking import mlflow_metrics
 
 
 def profile_raw_tables(*tables: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -13,7 +14,7 @@ def profile_raw_tables(*tables: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     metrics (rows per table)."""
     rows, metrics = [], {}
     for contract, df in zip(RAW_CONTRACTS.values(), tables, strict=False):
-        metrics[f"{contract.name}.rows"] = {"value": float(len(df)), "step": 0}
+        metrics.update(mlflow_metrics({f"{contract.name}.rows": len(df)}))
         for col in contract.columns:
             s = df[col.name]
             show_range = not col.pii and col.dtype in ("int", "float", "date", "timestamp")
