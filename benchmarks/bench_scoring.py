@@ -90,43 +90,30 @@ def _latency(call, batches, requests: int) -> dict[int, tuple[float, float]]:
     return out
 
 
+def _requests():
+    """Batches of 1 and 1,000 person-feature rows, and each as an MLflow JSON request body."""
+    f = _features(1000).drop(columns=["cutoff_date"])
+    batches = {1: f.head(1), 1000: f}
+    bodies = {n: json.dumps({"dataframe_split": json.loads(b.to_json(orient="split",
+                                                                      index=False))})
+              for n, b in batches.items()}
+    return batches, bodies
+
+
 def latency(scratch: Path, requests: int) -> dict:
     """p50/p95 of the served model and of the in-process model, batches of 1 and 1,000."""
     import mlflow
     import requests as http
 
-    f = _features(1000).drop(columns=["cutoff_date"])
-    batches = {1: f.head(1), 1000: f}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "MLFLOW_TRACKING_URI": _store()}
-    log = open(scratch / "serve.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([Path(sys.executable).with_name("omnicrm"), "serve", "--port",
-                             str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if http.get(f"{url}/ping", timeout=2).status_code == 200:
-                    break
-            except http.ConnectionError:
-                time.sleep(0.5)
-        bodies = {n: json.dumps({"dataframe_split": json.loads(b.to_json(orient="split",
-                                                                          index=False))})
-                  for n, b in batches.items()}
-
+    batches, bodies = _requests()
+    with _server([str(Path(sys.executable).with_name("omnicrm")), "serve"], scratch,
+                 "serve") as url:
         def served(frame):
             r = http.post(f"{url}/invocations", data=bodies[len(frame)],
                           headers={"Content-Type": "application/json"}, timeout=120)
             r.raise_for_status()
 
         over_http = _latency(served, batches, requests)
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
-        log.close()
     mlflow.set_tracking_uri(_store())
     model = mlflow.pyfunc.load_model(MODEL)
     in_process = _latency(model.predict, batches, requests)
@@ -197,9 +184,7 @@ def _hammer(url: str, body: str, clients: int, per_client: int) -> dict:
 def load(scratch: Path, clients: int, per_client: int) -> dict:
     """20 concurrent clients against ``omnicrm serve`` (bounded, scoring.serve.workers
     workers) and against plain ``mlflow models serve`` (one worker), batches of 1 and 1,000."""
-    f = _features(1000).drop(columns=["cutoff_date"])
-    bodies = {n: json.dumps({"dataframe_split": json.loads(f.head(n).to_json(
-        orient="split", index=False))}) for n in (1, 1000)}
+    _, bodies = _requests()
     sides = {"ours": [str(Path(sys.executable).with_name("omnicrm")), "serve"],
              "peer": [sys.executable, "-m", "mlflow", "models", "serve", "-m", MODEL,
                       "--env-manager", "local", "--host", "127.0.0.1"]}

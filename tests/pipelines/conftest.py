@@ -21,15 +21,22 @@ def fast_parameters(parameters) -> dict:
 
 
 @pytest.fixture(scope="session")
-def upstream(world, fast_parameters) -> dict:
-    """Raw tables, person_index, member_registrations, person_features, customer_segments."""
+def identified(world) -> dict:
+    """The world's tables with what the identity pipeline writes, at perfect quality:
+    person_index (the truth's record -> person map) and member_registrations."""
     tables = dict(world)
     tables["person_index"] = world["truth_records"][["record_id", "channel", "person_id"]]
     tables["member_registrations"] = member_registrations(
         *(world[f"{c}_members"] for c in CHANNELS))
+    return tables
+
+
+@pytest.fixture(scope="session")
+def upstream(identified, fast_parameters) -> dict:
+    """... and person_features and customer_segments from their pipelines."""
+    tables = dict(identified)
     feats = features_pipeline()
-    tables.update(run_in_memory(feats, {n: tables[n] for n in feats.inputs()
-                                        if not n.startswith("params:")}, fast_parameters))
+    tables.update(run_in_memory(feats, inputs_of(feats, tables), fast_parameters))
     segs = segments_pipeline().only_nodes("fit_value_tiers", "assign_segments")
     tables.update(run_in_memory(segs, {"person_features": tables["person_features"]},
                                 fast_parameters))

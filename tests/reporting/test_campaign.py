@@ -128,3 +128,24 @@ def test_unjudgeable_campaigns_fail_with_a_clear_reason(tables):
             members["campaign_id"] != "C003"]})
     with pytest.raises(CampaignDataError, match="not in the campaigns table"):
         analyse_campaign("C999", tables)
+
+
+def test_derived_lifecycle_follows_the_projects_segments_rule(tables):
+    """Without customer_segments the report derives lifecycle stages from orders by the
+    segments pipeline's buyer rule, with the lifecycle settings of the project the tables
+    came from (load_tables passes them): a laxer 'loyal' makes more loyal members."""
+    from omnicrm.reporting.campaign import build_analysis_table
+    from omnicrm.segments.settings import segment_settings
+
+    base = segment_settings().lifecycle.model_dump()
+    strict, _, _ = build_analysis_table("C003", {**tables, "segments_lifecycle": base})
+    lax, _, _ = build_analysis_table("C003", {**tables, "segments_lifecycle": {
+        **base, "loyal_min_orders": 1, "loyal_min_spend": 0}})
+    loyal = (strict["lifecycle_stage"] == "loyal").sum()
+    assert 0 < loyal < (lax["lifecycle_stage"] == "loyal").sum()
+    assert set(strict["lifecycle_stage"]) <= {"registered", "purchased", "loyal", "dormant",
+                                             "lost"}
+    with pytest.raises(ValueError, match="segments.lifecycle.loyal_min_orderz"):
+        build_analysis_table("C003", {**tables, "segments_lifecycle": {
+            **{k: v for k, v in base.items() if k != "loyal_min_orders"},
+            "loyal_min_orderz": 1}})

@@ -22,9 +22,11 @@ import pandas as pd
 
 from omnicrm.contracts import CHANNELS
 
-from .settings import feature_settings
+from .settings import FeatureSettings, feature_settings
 
 EVENT_TYPES = ("view", "collect", "cart", "purchase")
+
+
 def feature_domain(name: str) -> tuple[float, float]:
     """The values a feature of :func:`person_features` can take, [low, high]: shares and rates
     lie in [0, 1], the purchase trend in [-1, 1], everything else (counts, days, money, the
@@ -98,13 +100,14 @@ def _per_person(frame: nw.LazyFrame, sums: dict, *aggs) -> nw.LazyFrame:
 
 
 def aggregate(tables: dict[str, nw.LazyFrame], cutoff: pd.Timestamp,
-              values: dict[str, list[str]], params: dict | None = None) -> nw.LazyFrame:
+              values: dict[str, list[str]], params: FeatureSettings | dict | None = None
+              ) -> nw.LazyFrame:
     """The engine part: one row per person with raw sums, counts and times.
 
     ``tables``: orders, order_items, events, campaign_members, coupon_redemptions,
     registrations (record_id, channel, registered_at), person_index (record_id, person_id) and
     products (as :func:`product_attributes`), all narwhals LazyFrames of one engine."""
-    p = feature_settings(params).model_dump()
+    p = feature_settings(params)
     cut = cutoff.to_pydatetime()
 
     def since(days: int) -> datetime:
@@ -123,7 +126,7 @@ def aggregate(tables: dict[str, nw.LazyFrame], cutoff: pd.Timestamp,
               .join(ids, on="record_id", how="inner")
               .with_columns(basket=nw.col("paid_amount") + nw.col("coupon_discount"),
                             hour=nw.col("ordered_at").dt.hour()))
-    spend_w, trend_w = p["spend_window_days"], p["trend_window_days"]
+    spend_w, trend_w = p.spend_window_days, p.trend_window_days
     in_year = nw.col("ordered_at") >= nw.lit(since(spend_w))
     in_recent = nw.col("ordered_at") >= nw.lit(since(trend_w))
     in_prior = (nw.col("ordered_at") >= nw.lit(since(2 * trend_w))) & ~in_recent
@@ -137,7 +140,7 @@ def aggregate(tables: dict[str, nw.LazyFrame], cutoff: pd.Timestamp,
         "promo_orders": _if(nw.col("discount_amount") > 0),
         **{f"orders_{c}": _if(nw.col("channel") == c) for c in CHANNELS},
         **{f"orders_{name}": _if((nw.col("hour") >= lo) & (nw.col("hour") < hi))
-           for name, (lo, hi) in p["hour_buckets"].items()},
+           for name, (lo, hi) in p.hour_buckets.items()},
     }
     order_aggs = _per_person(
         orders, order_sums,
@@ -163,7 +166,7 @@ def aggregate(tables: dict[str, nw.LazyFrame], cutoff: pd.Timestamp,
             for attr, vals in values.items() for v in vals}},
         qty.sum().alias("qty_total"))
 
-    windows = sorted(p["event_windows_days"])
+    windows = sorted(p.event_windows_days)
     events = (tables["events"]
               .filter((nw.col("event_at") < nw.lit(cut))
                       & (nw.col("event_at") >= nw.lit(since(windows[-1]))))
@@ -191,9 +194,9 @@ def aggregate(tables: dict[str, nw.LazyFrame], cutoff: pd.Timestamp,
 
 
 def finalise(raw: pd.DataFrame, cutoff: pd.Timestamp, values: dict[str, list[str]],
-             params: dict | None = None) -> pd.DataFrame:
+             params: FeatureSettings | dict | None = None) -> pd.DataFrame:
     """Per-person sums -> the feature table (rates, shares, day counts), sorted by person."""
-    p = feature_settings(params).model_dump()
+    p = feature_settings(params)
     raw = raw.sort_values("person_id").reset_index(drop=True)
     times = ("first_registered_at", "first_order_at", "last_order_at")
     counts = raw.drop(columns=["person_id", *times]).astype("float64").fillna(0.0)
@@ -226,8 +229,8 @@ def finalise(raw: pd.DataFrame, cutoff: pd.Timestamp, values: dict[str, list[str
     f["imported_share"] = ratio(counts["qty_imported"], counts["qty_total"])
     f["new_arrival_share"] = ratio(counts["qty_new_arrival"], counts["qty_total"])
     recent, prior = counts["spend_recent"], counts["spend_prior"]
-    f[f"spend_last_{p['trend_window_days']}d"] = recent.to_numpy()
-    f[f"spend_prior_{p['trend_window_days']}d"] = prior.to_numpy()
+    f[f"spend_last_{p.trend_window_days}d"] = recent.to_numpy()
+    f[f"spend_prior_{p.trend_window_days}d"] = prior.to_numpy()
     # -1 (stopped) .. +1 (only recently): last window vs the one before
     f["purchase_trend"] = ratio(recent - prior, recent + prior)
     for attr, vals in values.items():
@@ -235,10 +238,10 @@ def finalise(raw: pd.DataFrame, cutoff: pd.Timestamp, values: dict[str, list[str
             f[f"{attr}_share_{v}"] = ratio(counts[f"qty_{attr}_{v}"], counts["qty_total"])
     for c in CHANNELS:
         f[f"channel_share_{c}"] = ratio(counts[f"orders_{c}"], orders)
-    for name in p["hour_buckets"]:
+    for name in p.hour_buckets:
         f[f"hour_share_{name}"] = ratio(counts[f"orders_{name}"], orders)
     for tpe in EVENT_TYPES:
-        for w in sorted(p["event_windows_days"]):
+        for w in sorted(p.event_windows_days):
             f[f"{tpe}s_{w}d"] = counts[f"{tpe}s_{w}d"].to_numpy()
     f["discount_share"] = ratio(counts["discount_total"] + counts["coupon_discount_total"],
                                 counts["list_total"])
@@ -261,7 +264,7 @@ def feature_columns(features: pd.DataFrame) -> list[str]:
 
 
 def person_features(tables: dict[str, Any], products: pd.DataFrame, cutoff: pd.Timestamp,
-                    params: dict | None = None, engine: str = "duckdb",
+                    params: FeatureSettings | dict | None = None, engine: str = "duckdb",
                     engine_options: dict | None = None) -> pd.DataFrame:
     """The feature table for every person with a member record registered before ``cutoff``.
 
@@ -269,8 +272,8 @@ def person_features(tables: dict[str, Any], products: pd.DataFrame, cutoff: pd.T
     frames of ``engine``; ``products`` is the raw catalogue (small, enriched in pandas)."""
     from .engine import lazy_tables
 
-    p = feature_settings(params).model_dump()
-    attrs = product_attributes(products, p["new_arrival_days"])
+    p = feature_settings(params)
+    attrs = product_attributes(products, p.new_arrival_days)
     values = attribute_values(attrs)
     lazy = lazy_tables({**tables, "products": attrs}, engine, engine_options)
     raw = aggregate(lazy, cutoff, values, p)

@@ -13,16 +13,17 @@ from .person_features import (
     finalise,
     product_attributes,
 )
-from .settings import feature_settings
+from .settings import FeatureSettings, feature_settings
 
 
 def person_features_pandas(orders: pd.DataFrame, order_items: pd.DataFrame,
                            products: pd.DataFrame, events: pd.DataFrame,
                            campaign_members: pd.DataFrame, coupon_redemptions: pd.DataFrame,
                            registrations: pd.DataFrame, person_index: pd.DataFrame,
-                           cutoff: pd.Timestamp, params: dict | None = None) -> pd.DataFrame:
-    p = feature_settings(params).model_dump()
-    attrs = product_attributes(products, p["new_arrival_days"])
+                           cutoff: pd.Timestamp, params: FeatureSettings | dict | None = None
+                           ) -> pd.DataFrame:
+    p = feature_settings(params)
+    attrs = product_attributes(products, p.new_arrival_days)
     values = attribute_values(attrs)
     ids = person_index[["record_id", "person_id"]]
     day = pd.Timedelta(days=1)
@@ -37,8 +38,8 @@ def person_features_pandas(orders: pd.DataFrame, order_items: pd.DataFrame,
     o["basket"] = o["paid_amount"] + o["coupon_discount"]
     o["log_basket"] = np.log(o["basket"].clip(lower=1.0))
     hour = o["ordered_at"].dt.hour
-    in_year = o["ordered_at"] >= cutoff - p["spend_window_days"] * day
-    tw = p["trend_window_days"]
+    in_year = o["ordered_at"] >= cutoff - p.spend_window_days * day
+    tw = p.trend_window_days
     recent = o["ordered_at"] >= cutoff - tw * day
     prior = (o["ordered_at"] >= cutoff - 2 * tw * day) & ~recent
     o["spend_year"] = o["paid_amount"].where(in_year, 0.0)
@@ -49,7 +50,7 @@ def person_features_pandas(orders: pd.DataFrame, order_items: pd.DataFrame,
     o["promo_orders"] = (o["discount_amount"] > 0).astype(int)
     for c in CHANNELS:
         o[f"orders_{c}"] = (o["channel"] == c).astype(int)
-    for name, (lo, hi) in p["hour_buckets"].items():
+    for name, (lo, hi) in p.hour_buckets.items():
         o[f"orders_{name}"] = ((hour >= lo) & (hour < hi)).astype(int)
     g = o.groupby("person_id")
     order_aggs = g.agg(orders=("order_id", "size"), spend_total=("paid_amount", "sum"),
@@ -60,7 +61,7 @@ def person_features_pandas(orders: pd.DataFrame, order_items: pd.DataFrame,
                        first_order_at=("ordered_at", "min"), last_order_at=("ordered_at", "max"))
     sums = ["spend_year", "items_year", "baskets_year", "spend_recent", "spend_prior",
             "promo_orders", *[f"orders_{c}" for c in CHANNELS],
-            *[f"orders_{n}" for n in p["hour_buckets"]]]
+            *[f"orders_{n}" for n in p.hour_buckets]]
     order_aggs = order_aggs.join(g[sums].sum())
 
     it = (order_items.merge(o[["order_id", "person_id", "ordered_at"]], on="order_id")
@@ -73,7 +74,7 @@ def person_features_pandas(orders: pd.DataFrame, order_items: pd.DataFrame,
             cols[f"qty_{attr}_{v}"] = q.where(it[attr] == v, 0)
     item_aggs = pd.DataFrame(cols).groupby(it["person_id"]).sum()
 
-    windows = sorted(p["event_windows_days"])
+    windows = sorted(p.event_windows_days)
     e = events[(events["event_at"] < cutoff) & (events["event_at"] >= cutoff - windows[-1] * day)]
     e = e.merge(ids, on="record_id")
     ecols = {f"{t}s_{w}d": ((e["event_type"] == t) & (e["event_at"] >= cutoff - w * day))

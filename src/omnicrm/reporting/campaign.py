@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from omnicrm.config import parse
 from omnicrm.reporting import stats
 from omnicrm.reporting.settings import reporting_settings
 from omnicrm.segments.rules import buyer_stage
-from omnicrm.segments.settings import segment_settings
+from omnicrm.segments.settings import Lifecycle, segment_settings
 
 QUADRANT_ACTIONS = {
     ("high", "high"): "amplify: send to more packs like this",
@@ -71,6 +72,14 @@ def _person_map(record_ids: pd.Series, person_index: pd.DataFrame | None) -> pd.
     return pd.Series(mapped.fillna(rid).to_numpy(), index=rid.to_numpy())
 
 
+def _lifecycle(given: dict | None) -> dict:
+    """``segments.lifecycle`` of the project the tables come from (``load_tables`` reads it),
+    else of the project around the working directory."""
+    if given is None:
+        return segment_settings().lifecycle.model_dump()
+    return parse(Lifecycle, given, "segments.lifecycle").model_dump()
+
+
 def _derived_segments(pre: pd.DataFrame, lifecycle: dict) -> pd.DataFrame:
     """Value tier from pre-period spend tertiles and lifecycle stage by the segments
     pipeline's own buyer rule (``segments.lifecycle``: recency, last year's orders and spend),
@@ -98,8 +107,9 @@ def build_analysis_table(campaign_id: str, tables: dict, params: dict | None = N
     attribution window, pre-period covariates and segments.
 
     ``tables`` holds campaigns, campaign_offers, campaign_members, campaign_sends,
-    coupon_redemptions, orders, and optionally person_index, customer_segments and
-    member_channels (record_id, channel, registered_at)."""
+    coupon_redemptions, orders, and optionally person_index, customer_segments,
+    member_channels (record_id, channel, registered_at) and segments_lifecycle (the
+    project's ``segments.lifecycle``, for segments derived from orders)."""
     p = _params(params)
     notes: list[str] = []
     campaigns = tables["campaigns"]
@@ -194,7 +204,7 @@ def build_analysis_table(campaign_id: str, tables: dict, params: dict | None = N
                                     ).dt.days
     counted = ["pre_spend", "pre_orders", "orders_last_365", "spend_last_365"]
     pre[counted] = pre[counted].fillna(0)
-    segs = _derived_segments(pre, segment_settings().lifecycle.model_dump())
+    segs = _derived_segments(pre, _lifecycle(tables.get("segments_lifecycle")))
     given = tables.get("customer_segments")
     wanted = p["segment_columns"]
     if given is not None:

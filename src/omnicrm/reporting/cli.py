@@ -48,6 +48,7 @@ def reports(since, as_of, campaigns, force, project, env, no_mlflow) -> None:
     import logging
     import warnings
 
+    from omnicrm.interrupt import sigterm_as_exit
     from omnicrm.reporting.render import ReportError, run_reports
     from omnicrm.settings import find_project_root
 
@@ -58,8 +59,10 @@ def reports(since, as_of, campaigns, force, project, env, no_mlflow) -> None:
         raise click.BadParameter(f"{root} is not an omnicrm project (no conf/base)",
                                  param_hint="--project")
     try:
-        summary = run_reports(root, since=since, as_of=as_of, campaign_ids=list(campaigns),
-                              force=force, env=env, track=not no_mlflow)
+        with sigterm_as_exit():  # a kill unwinds through the render's clean-up
+            summary = run_reports(root, since=since, as_of=as_of,
+                                  campaign_ids=list(campaigns), force=force, env=env,
+                                  track=not no_mlflow)
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
     window = f"since {summary.since}" if summary.since else "all ended campaigns"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from omnicrm.config import load_parameters
 from omnicrm.contracts import CHANNELS
 
 REQUIRED = ["campaigns", "campaign_offers", "campaign_members", "campaign_sends",
@@ -86,11 +87,12 @@ def load_tables(project_path: str | Path, env: str | None = None) -> dict:
                 channels.append(m[["record_id", "registered_at"]].assign(channel=ch))
         tables["member_channels"] = pd.concat(channels, ignore_index=True) if channels \
             else None
+    # the project's own lifecycle rule, for segments derived when customer_segments lacks them
+    tables["segments_lifecycle"] = load_parameters(env, project_path).get(
+        "segments", {}).get("lifecycle")
     return tables
 
 
 def reporting_params(project_path: str | Path, env: str | None = None) -> dict:
     """The ``reporting`` parameters of the project (conf/base/parameters_reporting.yml)."""
-    project_path = Path(project_path).resolve()
-    with _in_dir(project_path):
-        return dict(_config(project_path, env)["parameters"].get("reporting", {}))
+    return dict(load_parameters(env, Path(project_path).resolve()).get("reporting", {}))

@@ -13,9 +13,7 @@ import html
 import json
 import logging
 import os
-import signal
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,7 +232,8 @@ TEMP_PREFIX = "omnicrm-report-"
 
 def sweep_stale_renders(max_age_s: float = 3600.0, root: str | None = None) -> list[Path]:
     """Remove render folders a killed run left in the temp directory (SIGKILL cannot clean
-    up; SIGTERM can, see ``_exit_on_term``): those older than ``max_age_s``. Returns them."""
+    up; SIGTERM can: ``omnicrm reports`` runs under ``sigterm_as_exit``): those older than
+    ``max_age_s``. Returns them."""
     import shutil
 
     now, gone = time.time(), []
@@ -246,11 +245,6 @@ def sweep_stale_renders(max_age_s: float = 3600.0, root: str | None = None) -> l
         except OSError:
             continue
     return gone
-
-
-def _exit_on_term(signum, frame) -> None:
-    """SIGTERM ends a render like Ctrl-C, so its temporary folder and kernel are cleaned up."""
-    raise SystemExit(128 + signum)
 
 
 @contextlib.contextmanager
@@ -283,16 +277,9 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
     reports_dir = project_path / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
     sweep_stale_renders()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _exit_on_term)
-    try:
-        with _state_lock(reports_dir):
-            return _run_reports(project_path, reports_dir, since, as_of, campaign_ids, force,
-                                env, track)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    with _state_lock(reports_dir):
+        return _run_reports(project_path, reports_dir, since, as_of, campaign_ids, force, env,
+                            track)
 
 
 def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_ids, force,
@@ -331,9 +318,10 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
     failed_before = dict(state.get("failed", {}))
     # reports rendered under other parameters are rendered again, whenever they ended: the
     # index must not show an old 95% interval under today's confidence level
-    stale = [c for c, done in state["reports"].items()
-             if done.get("params_hash") != phash and c in set(campaigns["campaign_id"])
-             and c not in {*ended, *retry, *running} and not campaign_ids]
+    known, due = set(campaigns["campaign_id"]), {*ended, *retry, *running}
+    stale = [] if campaign_ids else [
+        c for c, done in state["reports"].items()
+        if done.get("params_hash") != phash and c in known and c not in due]
     for cid in [*ended, *retry, *stale]:
         done = state["reports"].get(cid)
         # a report rendered under other parameters (another confidence level ...) is stale

@@ -8,12 +8,13 @@ registered champion over HTTP), both against the project's MLflow registry.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import click
+
+from omnicrm.interrupt import sigterm_as_exit
+from omnicrm.scoring.server import error_message
 
 
 def champion_uri(env: str | None = None) -> str:
@@ -64,15 +65,18 @@ def _check_person_ids(path: Path) -> None:
     its own rows, so an id repeated across chunks would be scored (and written) twice."""
     import pandas as pd
 
-    try:
-        if path.suffix.lower() == ".parquet":
-            ids = pd.read_parquet(path, columns=["person_id"])["person_id"]
-        else:
-            ids = pd.read_csv(path, usecols=["person_id"], dtype={"person_id": str})["person_id"]
-    except (KeyError, ValueError) as exc:
-        if "person_id" in str(exc):
-            raise click.ClickException(f"{path}: no person_id column") from None
-        raise
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        columns = pq.ParquetFile(path).schema_arrow.names
+    else:
+        columns = pd.read_csv(path, nrows=0).columns
+    if "person_id" not in columns:
+        raise click.ClickException(f"{path}: no person_id column")
+    if path.suffix.lower() == ".parquet":
+        ids = pd.read_parquet(path, columns=["person_id"])["person_id"]
+    else:
+        ids = pd.read_csv(path, usecols=["person_id"], dtype={"person_id": str})["person_id"]
     repeated = ids[ids.duplicated(keep=False)]
     if len(repeated):
         rows = repeated.index[:6].tolist()
@@ -99,29 +103,21 @@ def score_file(input_path: Path, output_path: Path, model_uri: str,
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except MlflowException as exc:
-        raise click.ClickException(f"no model at {model_uri}: {_first_line(exc.message)}"
+        raise click.ClickException(f"no model at {model_uri}: {error_message(exc.message)}"
                                    ) from None
-    expected = _input_names(model)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(f".{output_path.name}.partial")
     partial.unlink(missing_ok=True)  # left by a run that was killed (SIGKILL cannot clean up)
     writer, done = None, 0
-    previous_term = signal.signal(signal.SIGTERM, _exit_on_term) \
-        if threading.current_thread() is threading.main_thread() else None
     try:
         with tqdm(total=total, unit="rows", desc="scoring", disable=not progress) as bar:
             for chunk in batches:
-                missing = [c for c in expected if c not in chunk.columns]
-                if missing:
-                    raise click.ClickException(
-                        f"{input_path}: missing input column(s) {', '.join(missing[:10])}"
-                        + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
                 try:
                     scores = model.predict(chunk)
                 except MlflowException as exc:
                     raise click.ClickException(
                         f"rows {done}-{done + len(chunk) - 1} of {input_path}: "
-                        f"{_first_line(exc.message)}") from None
+                        f"{error_message(exc.message)}") from None
                 table = pa.Table.from_pandas(scores, preserve_index=False)
                 if writer is None:
                     writer = pq.ParquetWriter(partial, table.schema)
@@ -137,27 +133,7 @@ def score_file(input_path: Path, output_path: Path, model_uri: str,
         if writer is not None:
             writer.close()
         partial.unlink(missing_ok=True)
-        if previous_term is not None:
-            signal.signal(signal.SIGTERM, previous_term)
     return done
-
-
-def _exit_on_term(signum, frame) -> None:
-    """SIGTERM (a scheduler's timeout, ``kill``) ends the run like Ctrl-C: the ``finally``
-    removes the partial output instead of leaving a hidden file behind."""
-    raise SystemExit(128 + signum)
-
-
-def _first_line(message: str, limit: int = 500) -> str:
-    """An MLflow error without the frame it may dump after the first line."""
-    line = (message or "").strip().splitlines()[0] if message else ""
-    return line if len(line) <= limit else line[:limit] + " ..."
-
-
-def _input_names(model) -> list[str]:
-    """The input columns of the model's signature (none when it has no signature)."""
-    schema = model.metadata.get_input_schema()
-    return [] if schema is None else [n for n in schema.input_names() if n is not None]
 
 
 @click.command()
@@ -174,7 +150,8 @@ def _input_names(model) -> list[str]:
 def score(input_path: Path, output_path: Path, model_uri: str | None, chunk_rows: int) -> None:
     """Batch-score a customer table with the registered scoring model."""
     _use_project_store()
-    n = score_file(input_path, output_path, model_uri or champion_uri(), chunk_rows)
+    with sigterm_as_exit():  # a kill unwinds through score_file's clean-up
+        n = score_file(input_path, output_path, model_uri or champion_uri(), chunk_rows)
     click.echo(f"scored {n:,} rows -> {output_path}")
 
 

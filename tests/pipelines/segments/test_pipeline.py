@@ -4,26 +4,15 @@ below the Bayes ceiling."""
 
 from __future__ import annotations
 
-from omnicrm.contracts import CHANNELS
-from omnicrm.identity.golden import member_registrations
-from omnicrm.pipelines.features import create_pipeline as features_pipeline
 from omnicrm.pipelines.segments import create_pipeline
 from tests.conftest import run_in_memory
+from tests.pipelines.conftest import inputs_of
 
 
-def test_segments_and_their_evaluation(world, parameters):
-    index = world["truth_records"][["record_id", "channel", "person_id"]]
-    inputs = {name: world[name] for name in ("orders", "order_items", "products", "events",
-                                             "campaign_members", "coupon_redemptions")}
-    inputs["member_registrations"] = member_registrations(
-        *(world[f"{c}_members"] for c in CHANNELS))
-    inputs["person_index"] = index
-    features = run_in_memory(features_pipeline(), inputs, parameters)["person_features"]
-    params = {**parameters, "segments": {**parameters["segments"], "bootstrap_rounds": 2}}
-    out = run_in_memory(create_pipeline(), {
-        "person_features": features, "truth_persons": world["truth_persons"],
-        "person_index": index, "truth_records": world["truth_records"],
-        "orders": world["orders"]}, params)
+def test_segments_and_their_evaluation(upstream, fast_parameters):
+    pipeline = create_pipeline()
+    features = upstream["person_features"]
+    out = run_in_memory(pipeline, inputs_of(pipeline, upstream), fast_parameters)
     segments = out["customer_segments"]
     assert segments["person_id"].tolist() == features["person_id"].tolist()
     profile = out["value_tier_profile"].set_index("value_tier")
