@@ -78,6 +78,18 @@ def to_html(executed: Path, title: str) -> str:
     return body
 
 
+def kernel_config(render_dir: Path):
+    """Kernel settings for one render: its connection file inside the render's own folder.
+    jupyter_client's default is an anonymous ``/tmp/tmpXXXX.json`` that a SIGKILLed render
+    leaves behind for good; inside ``render_dir`` the next run's sweep removes it with the
+    folder (the kernel itself exits when its parent dies: ipykernel's parent poller)."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.connection_file = str(render_dir / "kernel.json")
+    return config
+
+
 def render_report(project_path: str | Path, campaign_id: str, params: dict | None = None,
                   out_dir: str | Path | None = None, timeout_s: int | None = None) -> Path:
     """Execute the template for one campaign and write ``<out_dir>/<campaign_id>.html``
@@ -98,7 +110,8 @@ def render_report(project_path: str | Path, campaign_id: str, params: dict | Non
                                                                params),
                                 cwd=str(project_path), kernel_name="python3",
                                 progress_bar=False, log_output=False,
-                                execution_timeout=timeout_s or params["report_timeout_s"])
+                                execution_timeout=timeout_s or params["report_timeout_s"],
+                                config=kernel_config(Path(tmp)))
         except pm.PapermillExecutionError as exc:
             name = exc.ename.rsplit(".", 1)[-1]
             raise ReportError(f"campaign {campaign_id}: the report failed: {name}: "
