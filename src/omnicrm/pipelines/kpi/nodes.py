@@ -1,0 +1,112 @@
+"""Nodes of the kpi pipeline: the logic is in omnicrm.kpi, heavy work on the feature engine."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from omnicrm.features.settings import engine_settings
+from omnicrm.kpi import (
+    complete_periods,
+    kpi_table,
+    migration,
+    oneid_health,
+    period_aggregates,
+    period_end,
+    sales_bridge,
+    second_purchase_cohorts,
+    stage_rates,
+    stages_at,
+    target_status,
+)
+from omnicrm.kpi.settings import kpi_settings
+from omnicrm.segments.settings import segment_settings
+from omnicrm.tracking import mlflow_metrics
+
+log = logging.getLogger(__name__)
+
+
+def _as_of(orders: pd.DataFrame, as_of: str | None) -> pd.Timestamp:
+    if as_of:
+        return pd.Timestamp(as_of).normalize()
+    if orders.empty:
+        raise ValueError("kpi: the orders table is empty; there is nothing to count")
+    return pd.Timestamp(orders["ordered_at"].max()).normalize()
+
+
+def build_kpis(orders: pd.DataFrame, events: pd.DataFrame, registrations: pd.DataFrame,
+               person_index: pd.DataFrame, segments: pd.DataFrame, params: dict,
+               segment_params: dict, engine: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every KPI table, weekly and monthly, on the feature engine."""
+    s, where = kpi_settings(params), engine_settings(engine)
+    lifecycle = segment_settings(segment_params).lifecycle.model_dump()
+    as_of = _as_of(orders, s.as_of)
+    first_day = pd.Timestamp(orders["ordered_at"].min()).normalize()
+    tables = {"orders": orders, "events": events, "registrations": registrations,
+              "person_index": person_index[["record_id", "person_id"]]}
+    tiers = segments[["person_id", "value_tier_name"]].rename(
+        columns={"value_tier_name": "value_tier"})
+    out: dict[str, pd.DataFrame] = {}
+    for period in ("week", "month"):
+        periods = complete_periods(first_day, as_of, period, s.history_periods)
+        if len(periods) == 0:
+            raise ValueError(f"kpi: no complete {period} between {first_day.date()} and "
+                             f"{as_of.date()}")
+        # a year of lead-in, so that the first reported period has its year-over-year base
+        lead = first_day
+        aggregates = period_aggregates(tables, tiers, period, lead, as_of, where.name,
+                                       dict(where.options))
+        out[f"kpi_{period}ly"] = kpi_table(aggregates, periods, period)
+        log.info("kpi: %d complete %ss up to %s", len(periods), period, as_of.date())
+    out["kpi_sales_bridge"] = pd.concat([sales_bridge(out["kpi_weekly"]),
+                                         sales_bridge(out["kpi_monthly"])], ignore_index=True)
+    weeks = complete_periods(first_day, as_of, "week", s.history_periods)
+    out["kpi_cohorts"] = second_purchase_cohorts(tables, as_of, s.second_purchase_days, weeks,
+                                                 where.name, dict(where.options))
+    ends = list(period_end(weeks[-s.stage_periods - 1:], "week"))
+    stages = stages_at(tables, ends, lifecycle, s.active_days, where.name, dict(where.options))
+    out["member_stages"] = stages
+    out["kpi_stage_rates"] = stage_rates(stages)
+    out["kpi_migration"] = migration(stages)
+    out["kpi_oneid_health"] = oneid_health(registrations, person_index, ends)
+    out["kpi_targets"] = latest_targets(out, s)
+    return out
+
+
+def latest_targets(out: dict[str, pd.DataFrame], s) -> pd.DataFrame:
+    """The latest complete week's KPIs against their targets."""
+    week = out["kpi_weekly"]
+    overall = week[week["slice"] == "all"].sort_values("pno")
+    latest = overall.iloc[-1]
+    cohorts = out["kpi_cohorts"]
+    done = cohorts[cohorts["complete"]]
+    rates, health = out["kpi_stage_rates"].iloc[-1], out["kpi_oneid_health"].iloc[-1]
+    values = {"second_purchase_rate": float(done["second_purchase_rate"].iloc[-1])
+              if len(done) else float("nan"),
+              "cross_channel_share": float(health["cross_channel_share"]),
+              "dormant_share": float(rates["dormant_share"]),
+              "active_repeat_rate": float(rates["active_repeat_rate"]),
+              "retention": float(latest["retention"])}
+    return target_status(values, s.targets, latest["period_label"])
+
+
+def split_outputs(tables: dict[str, pd.DataFrame]):
+    """The tables as the catalog's outputs, and the latest week's headline KPIs as MLflow
+    metrics."""
+    week = tables["kpi_weekly"]
+    latest = week[week["slice"] == "all"].sort_values("pno").iloc[-1]
+    targets = tables["kpi_targets"].set_index("kpi")["value"].to_dict()
+    migr = tables["kpi_migration"]
+    last = migr[migr["period_end"] == migr["period_end"].max()] if len(migr) else migr
+    metrics = {**{k: latest[k] for k in ("sales", "visitors", "conversion", "aov", "orders",
+                                         "buyers", "new_buyers")},
+               **targets,
+               "positive_migration": last.loc[last["direction"] == "positive",
+                                              "members"].sum(),
+               "negative_migration": last.loc[last["direction"] == "negative",
+                                              "members"].sum()}
+    return (tables["kpi_weekly"], tables["kpi_monthly"], tables["kpi_sales_bridge"],
+            tables["kpi_cohorts"], tables["member_stages"], tables["kpi_stage_rates"],
+            tables["kpi_migration"], tables["kpi_oneid_health"], tables["kpi_targets"],
+            mlflow_metrics(metrics, "kpi", finite_only=True))
