@@ -15,7 +15,7 @@ import pandas as pd
 
 from omnicrm.config import parse
 from omnicrm.reporting import stats
-from omnicrm.reporting.settings import reporting_settings
+from omnicrm.reporting.settings import RUNNER_PARAMS, reporting_settings
 from omnicrm.segments.rules import buyer_stage
 from omnicrm.segments.settings import Lifecycle, segment_settings
 
@@ -58,8 +58,7 @@ def _params(params: dict | None) -> dict:
     """The analysis parameters: ``params`` (None values left out) over conf's ``reporting``
     section, checked by ReportingSettings."""
     out = reporting_settings(params).model_dump()
-    out.pop("report_timeout_s")  # the runner's, not the analysis'
-    return out
+    return {k: v for k, v in out.items() if k not in RUNNER_PARAMS}  # the runner's
 
 
 def _person_map(record_ids: pd.Series, person_index: pd.DataFrame | None) -> pd.Series:

@@ -1,8 +1,10 @@
-"""``omnicrm reports``: render a report for every campaign that ended since the last run.
+"""``omnicrm reports``: render a report for every campaign that ended since the last run, and
+the weekly business reports of the last complete weeks.
 
     omnicrm reports                      # campaigns ended since the last run (all, the first time)
     omnicrm reports --since 2026-06-01   # campaigns whose window closed on or after that day
     omnicrm reports --campaign C003 --force   # re-render one campaign
+    omnicrm reports --week 2026-W40      # the weekly business report of one ISO week
 
 Idempotent: a campaign already rendered is skipped (``reports/.rendered.json``). Exits 1, naming
 each campaign and its reason, when a campaign has no control group or no data (the others are
@@ -38,12 +40,15 @@ def _date(ctx, param, value):
               help="Treat this day as today (default: the day of the last order in the data).")
 @click.option("--campaign", "campaigns", multiple=True,
               help="Only these campaign ids (repeatable).")
-@click.option("--force", is_flag=True, help="Re-render campaigns already rendered.")
+@click.option("--week", "weeks", multiple=True,
+              help="Render the weekly report of this ISO week, e.g. 2026-W43 (repeatable; "
+                   "default: the last reporting.weekly_reports complete weeks).")
+@click.option("--force", is_flag=True, help="Re-render reports already rendered.")
 @click.option("--project", "project", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Kedro project root (default: the one around the cwd).")
 @click.option("--env", default=None, help="Kedro configuration environment.")
 @click.option("--no-mlflow", is_flag=True, help="Do not log the run to MLflow.")
-def reports(since, as_of, campaigns, force, project, env, no_mlflow) -> None:
+def reports(since, as_of, campaigns, weeks, force, project, env, no_mlflow) -> None:
     """Render campaign reports into reports/ and log the run to MLflow."""
     import logging
     import warnings
@@ -62,7 +67,7 @@ def reports(since, as_of, campaigns, force, project, env, no_mlflow) -> None:
         with sigterm_as_exit():  # a kill unwinds through the render's clean-up
             summary = run_reports(root, since=since, as_of=as_of,
                                   campaign_ids=list(campaigns), force=force, env=env,
-                                  track=not no_mlflow)
+                                  track=not no_mlflow, weeks=list(weeks))
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
     window = f"since {summary.since}" if summary.since else "all ended campaigns"
@@ -72,13 +77,17 @@ def reports(since, as_of, campaigns, force, project, env, no_mlflow) -> None:
     for cid in summary.rendered:
         click.echo(f"  rendered {root / 'reports' / (cid + '.html')} "
                    f"({summary.seconds[cid]:.1f} s)")
+    if summary.weeks:
+        click.echo(f"weekly reports: rendered {', '.join(summary.weeks)}")
+    elif summary.weekly_note:
+        click.echo(f"weekly reports: none ({summary.weekly_note})")
     if summary.index is not None:
         click.echo(f"  index    {summary.index}")
     if summary.mlflow_run_id:
         click.echo(f"  mlflow run {summary.mlflow_run_id} (experiment omnicrm)")
     if summary.failed:
         lines = "\n".join(f"  - {msg}" for msg in summary.failed.values())
-        raise click.ClickException(f"{len(summary.failed)} campaign(s) could not be "
+        raise click.ClickException(f"{len(summary.failed)} campaign(s) or week(s) could not be "
                                    f"reported:\n{lines}")
 
 

@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +26,12 @@ from omnicrm.reporting import present
 from omnicrm.reporting.campaign import CampaignDataError, analyse_campaign
 from omnicrm.reporting.data import load_tables, reporting_params
 from omnicrm.reporting.settings import ANALYSIS_PARAMS, reporting_settings
+from omnicrm.reporting.weekly import WeeklyDataError, load_kpis
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = Path("notebooks") / "templates" / "campaign_report.ipynb"
+WEEKLY_TEMPLATE = Path("notebooks") / "templates" / "weekly_business_report.ipynb"
 STATE_FILE = ".rendered.json"
 NOTEBOOK_PARAMS = ANALYSIS_PARAMS  # every analysis parameter is a notebook parameter
 
@@ -90,36 +93,62 @@ def kernel_config(render_dir: Path):
     return config
 
 
+def _render(project_path: Path, template: Path, name: str, parameters: dict, title: str,
+            out_dir: Path, timeout_s: int, label: str) -> Path:
+    """Execute ``template`` with ``parameters`` and write ``<out_dir>/<name>.html`` (atomically:
+    a failed or killed render leaves the previous page)."""
+    import papermill as pm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
+        executed = Path(tmp) / f"{name}.ipynb"
+        try:
+            pm.execute_notebook(str(template), str(executed), parameters=parameters,
+                                cwd=str(project_path), kernel_name="python3",
+                                progress_bar=False, log_output=False,
+                                execution_timeout=timeout_s,
+                                config=kernel_config(Path(tmp)))
+        except pm.PapermillExecutionError as exc:
+            kind = exc.ename.rsplit(".", 1)[-1]
+            raise ReportError(f"{label}: the report failed: {kind}: {exc.evalue}") from None
+        page = to_html(executed, title)
+    target = out_dir / f"{name}.html"
+    atomic_write(target, lambda p: p.write_text(page, encoding="utf-8"))
+    return target
+
+
 def render_report(project_path: str | Path, campaign_id: str, params: dict | None = None,
                   out_dir: str | Path | None = None, timeout_s: int | None = None) -> Path:
     """Execute the template for one campaign and write ``<out_dir>/<campaign_id>.html``
     (default ``<project>/reports``)."""
-    import papermill as pm
-
     project_path = Path(project_path).resolve()
     params = reporting_settings({**reporting_params(project_path), **(params or {})}
                                 ).model_dump()
     out_dir = Path(out_dir) if out_dir else project_path / "reports"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    template = _project_template(project_path)
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
-        executed = Path(tmp) / f"{campaign_id}.ipynb"
-        try:
-            pm.execute_notebook(str(template), str(executed),
-                                parameters=notebook_parameters(project_path, campaign_id,
-                                                               params),
-                                cwd=str(project_path), kernel_name="python3",
-                                progress_bar=False, log_output=False,
-                                execution_timeout=timeout_s or params["report_timeout_s"],
-                                config=kernel_config(Path(tmp)))
-        except pm.PapermillExecutionError as exc:
-            name = exc.ename.rsplit(".", 1)[-1]
-            raise ReportError(f"campaign {campaign_id}: the report failed: {name}: "
-                              f"{exc.evalue}") from None
-        page = to_html(executed, f"Campaign {campaign_id} results")
-    target = out_dir / f"{campaign_id}.html"
-    atomic_write(target, lambda p: p.write_text(page, encoding="utf-8"))
-    return target
+    return _render(project_path, _project_template(project_path), campaign_id,
+                   notebook_parameters(project_path, campaign_id, params),
+                   f"Campaign {campaign_id} results", out_dir,
+                   timeout_s or params["report_timeout_s"], f"campaign {campaign_id}")
+
+
+def weekly_page(week: str, channel: str | None = None) -> str:
+    return f"week-{week}" + (f"-{channel}" if channel else "")
+
+
+def render_weekly(project_path: str | Path, week: str, channel: str | None = None,
+                  out_dir: str | Path | None = None, timeout_s: int | None = None) -> Path:
+    """Render the weekly business report of ``week`` (``2026-W43``) into
+    ``<out_dir>/week-2026-W43[-channel].html``."""
+    project_path = Path(project_path).resolve()
+    template = project_path / WEEKLY_TEMPLATE
+    if not template.exists():
+        raise ReportError(f"report template not found: {template}")
+    params = reporting_settings(reporting_params(project_path)).model_dump()
+    out_dir = Path(out_dir) if out_dir else project_path / "reports"
+    return _render(project_path, template, weekly_page(week, channel),
+                   {"week": week, "channel": channel, "project_path": str(project_path)},
+                   f"Week {week}" + (f" {channel}" if channel else ""), out_dir,
+                   timeout_s or params["report_timeout_s"], f"week {week}")
 
 
 # --- the scheduled run -------------------------------------------------------------------
@@ -133,6 +162,8 @@ class RunSummary:
     failed: dict[str, str] = field(default_factory=dict)
     not_ended: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    weeks: list[str] = field(default_factory=list)
+    weekly_note: str | None = None
     mlflow_run_id: str | None = None
     index: Path | None = None
 
@@ -174,6 +205,14 @@ def _count(value) -> str:
         return "-"
 
 
+def _pct(value, sign: bool = True) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if v != v else f"{v:+.1%}" if sign else f"{v:.1%}"
+
+
 def write_index(reports_dir: Path, state: dict) -> Path:
     """reports/index.html: every rendered report with its headline figures."""
     rows = sorted(state["reports"].values(), key=lambda r: (r["start_date"], r["campaign_id"]))
@@ -192,10 +231,29 @@ def write_index(reports_dir: Path, state: dict) -> Path:
             f"<td>{present.money(h['incremental_revenue'], sign=True)}</td>"
             f"<td>{present.money(h['incremental_margin'], sign=True)}</td>"
             f"<td>{present.roi(h['roi_margin'])}</td><td>{r['rendered_at'][:16]}</td></tr>")
+    weeks = sorted(state.get("weekly", {}).values(), key=lambda r: r["week"], reverse=True)
+    wrows = []
+    for r in weeks:
+        h = r["headline"]
+        wrows.append(
+            f"<tr><td><a href=\"{html.escape(r['html'])}\">{html.escape(r['week'])}</a></td>"
+            f"<td>{html.escape(r['period_start'])}</td><td>{present.money(h['sales'])}</td>"
+            f"<td>{_pct(h['sales_wow'])}</td><td>{_pct(h['sales_yoy'])}</td>"
+            f"<td>{_count(h['visitors'])}</td><td>{_pct(h['conversion'], sign=False)}</td>"
+            f"<td>{present.money(h['aov'])}</td><td>{_count(h['buyers'])} "
+            f"({_count(h['new_buyers'])} new)</td><td>{r['rendered_at'][:16]}</td></tr>")
+    weekly = (f"""<h2 id="weekly">Weekly business reports</h2>
+<p>{len(weeks)} week(s): the KPI tree, the sales bridge, cohorts, lifecycle migration and OneID
+health of each ISO week (older weeks: <code>omnicrm reports --since DATE</code>).</p>
+<table class="omni"><thead><tr><th>week</th><th>from</th><th>sales</th><th>WoW</th><th>YoY</th>
+<th>visitors</th><th>conversion</th><th>AOV</th><th>buyers</th><th>rendered</th></tr></thead>
+<tbody>{''.join(wrows)}</tbody></table>""" if weeks else "")
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Campaign reports</title>{present.CSS}
+<title>omnicrm reports</title>{present.CSS}
 <style>body{{font-family:system-ui,sans-serif;margin:24px;}}</style></head><body>
-<h1>Campaign reports</h1>
+<h1>omnicrm reports</h1>
+{weekly}
+<h2 id="campaigns">Campaign reports</h2>
 <p>{len(rows)} campaign(s); data as of {html.escape(str(state.get('last_as_of')))}. Lift is the
 conversion-rate difference treatment − control with its {state.get('confidence', 0.95):.0%}
 confidence interval.</p>
@@ -241,6 +299,51 @@ def _log_mlflow(project_path: Path, summary: RunSummary, params: dict, metrics: 
 
 
 TEMP_PREFIX = "omnicrm-report-"
+WEEK_HEADLINE = ("sales", "sales_wow", "sales_yoy", "visitors", "conversion", "aov", "buyers",
+                 "new_buyers")
+
+
+def _outcome(fn):
+    """``fn`` returning (value..., None) or (None, None, message) on a ReportError."""
+    def call(job):
+        try:
+            return (*fn(job), None)
+        except ReportError as exc:
+            return None, None, str(exc)
+    return call
+
+
+def _week_row(kpis: dict, week: str) -> pd.Series:
+    w = kpis["kpi_weekly"]
+    return w[(w["slice"] == "all") & (w["period_label"] == week)].iloc[0]
+
+
+def _due_weeks(kpis: dict, weeks: list[str] | None, since: str | None, last: int
+               ) -> dict[str, str]:
+    """The weeks to have a report of, each with the hash of its KPI rows (a week whose
+    figures changed, e.g. late orders, is rendered again): the asked ``weeks``, else the last
+    ``last`` complete weeks and, with ``since``, every complete week starting on or after it."""
+    w = kpis["kpi_weekly"]
+    known = w.loc[w["slice"] == "all"].sort_values("pno")
+    if weeks:
+        unknown = sorted(set(weeks) - set(known["period_label"]))
+        if unknown:
+            raise ReportError(f"no KPIs for week(s) {', '.join(unknown)} (complete weeks "
+                              f"{known['period_label'].iloc[0]} to "
+                              f"{known['period_label'].iloc[-1]})")
+        chosen = list(weeks)
+    else:
+        chosen = known["period_label"].tolist()[-last:] if last > 0 else []
+        if since:
+            starts = pd.to_datetime(known["period_start"])
+            chosen = sorted(set(chosen) | set(known.loc[starts >= pd.Timestamp(since),
+                                                        "period_label"]))
+    out = {}
+    for week in chosen:
+        rows = w[w["period_label"] == week].sort_values(["slice", "slice_value"])
+        out[week] = hashlib.sha1(rows.to_json(orient="records", double_precision=6)
+                                 .encode()).hexdigest()[:12]
+    return out
 
 
 def sweep_stale_renders(max_age_s: float = 3600.0, root: str | None = None) -> list[Path]:
@@ -280,7 +383,8 @@ def _state_lock(reports_dir: Path):
 
 def run_reports(project_path: str | Path, since: str | None = None, as_of: str | None = None,
                 campaign_ids: list[str] | None = None, force: bool = False,
-                env: str | None = None, track: bool = True) -> RunSummary:
+                env: str | None = None, track: bool = True,
+                weeks: list[str] | None = None) -> RunSummary:
     """Render every campaign that ended since the last run (or ``since``), skipping those
     already rendered (unless ``force``), then write the index and log the run to MLflow.
 
@@ -292,11 +396,11 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
     sweep_stale_renders()
     with _state_lock(reports_dir):
         return _run_reports(project_path, reports_dir, since, as_of, campaign_ids, force, env,
-                            track)
+                            track, weeks)
 
 
 def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_ids, force,
-                 env, track) -> RunSummary:
+                 env, track, weeks=None) -> RunSummary:
     params = reporting_settings(reporting_params(project_path, env)).model_dump()
     tables = load_tables(project_path, env)
     campaigns = tables["campaigns"]
@@ -335,6 +439,7 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
     stale = [] if campaign_ids else [
         c for c, done in state["reports"].items()
         if done.get("params_hash") != phash and c in known and c not in due]
+    jobs: list[tuple[str, str, object]] = []  # (kind, key, campaign results or week)
     for cid in [*ended, *retry, *stale]:
         done = state["reports"].get(cid)
         # a report rendered under other parameters (another confidence level ...) is stale
@@ -342,28 +447,75 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
                 and done.get("params_hash") == phash:
             summary.skipped.append(cid)
             continue
-        t0 = time.perf_counter()
         try:
-            results = analyse_campaign(cid, tables, params)  # fails fast with a clear reason
-            page = render_report(project_path, cid, params, reports_dir)
-        except (CampaignDataError, ReportError) as exc:
+            jobs.append(("campaign", cid, analyse_campaign(cid, tables, params)))
+        except CampaignDataError as exc:  # fails fast with a clear reason, before rendering
             summary.failed[cid] = str(exc)
             failed_before[cid] = str(exc)
+    weekly_state = state.setdefault("weekly", {})
+    week_hashes: dict[str, str] = {}
+    if not campaign_ids or weeks:
+        kpis = None
+        try:
+            kpis = load_kpis(project_path, env)
+        except WeeklyDataError as exc:
+            summary.weekly_note = str(exc)
+        if kpis is not None:
+            due_weeks = _due_weeks(kpis, weeks, since if since else None,
+                                   int(params["weekly_reports"]))
+            for week, data_hash in due_weeks.items():
+                done = weekly_state.get(week)
+                if done and not force and (reports_dir / done["html"]).exists() \
+                        and done.get("data_hash") == data_hash:
+                    summary.skipped.append(f"week {week}")
+                    continue
+                week_hashes[week] = data_hash
+                jobs.append(("week", week, kpis))
+
+    def render(job):
+        kind, key, _ = job
+        t0 = time.perf_counter()
+        if kind == "campaign":
+            page = render_report(project_path, key, params, reports_dir)
+        else:
+            page = render_weekly(project_path, key, out_dir=reports_dir)
+        return page, time.perf_counter() - t0
+
+    workers = max(1, min(int(params["render_workers"]), len(jobs)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # each render runs its own kernel
+        outcomes = list(pool.map(_outcome(render), jobs))
+    for (kind, key, payload), (page, seconds, error) in zip(jobs, outcomes, strict=True):
+        if error is not None:
+            summary.failed[key if kind == "campaign" else f"week {key}"] = error
+            if kind == "campaign":
+                failed_before[key] = error
             continue
-        summary.seconds[cid] = time.perf_counter() - t0
-        summary.rendered.append(cid)
-        failed_before.pop(cid, None)
         pages.append(page)
+        if kind == "week":
+            summary.weeks.append(key)
+            summary.seconds[f"week {key}"] = seconds
+            row = _week_row(payload, key)
+            weekly_state[key] = {
+                "week": key, "html": page.name, "data_hash": week_hashes[key],
+                "period_start": str(row["period_start"]),
+                "rendered_at": dt.datetime.now().isoformat(timespec="seconds"),
+                "headline": {k: present.safe(row[k]) for k in WEEK_HEADLINE}}
+            metrics[f"week_{key}.render_seconds"] = seconds
+            continue
+        results = payload
+        summary.seconds[key] = seconds
+        summary.rendered.append(key)
+        failed_before.pop(key, None)
         headline = {k: present.safe(v) for k, v in results.headline.items()}
         c = results.campaign
-        state["reports"][cid] = {
-            "campaign_id": cid, "campaign_name": c["campaign_name"],
+        state["reports"][key] = {
+            "campaign_id": key, "campaign_name": c["campaign_name"],
             "start_date": c["start_date"], "end_date": c["end_date"], "html": page.name,
             "rendered_at": dt.datetime.now().isoformat(timespec="seconds"),
             "as_of": summary.as_of, "params_hash": phash, "headline": headline,
         }
-        metrics.update({f"{cid}.{k}": v for k, v in headline.items()})
-        metrics[f"{cid}.render_seconds"] = summary.seconds[cid]
+        metrics.update({f"{key}.{k}": v for k, v in headline.items()})
+        metrics[f"{key}.render_seconds"] = seconds
     if last_order is not None:
         # only advance: an old --as-of must not move the window back
         prev = state.get("last_as_of")
@@ -372,8 +524,9 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
     state["confidence"] = float(params["confidence"])
     _write_state(reports_dir, state)
     summary.index = write_index(reports_dir, state)
-    if track and (summary.rendered or summary.failed):
+    if track and (summary.rendered or summary.weeks or summary.failed):
         metrics["reports_rendered"] = len(summary.rendered)
+        metrics["weekly_reports_rendered"] = len(summary.weeks)
         metrics["reports_failed"] = len(summary.failed)
         summary.mlflow_run_id = _log_mlflow(project_path, summary, params, metrics,
                                             [*pages, summary.index])

@@ -1,4 +1,4 @@
-"""Typed settings of the campaign reports: the ``reporting`` section of
+"""Typed settings of the campaign and weekly reports: the ``reporting`` section of
 conf/base/parameters_reporting.yml (no defaults here: every value lives in conf)."""
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ class ReportingSettings(Settings):
     min_pack_size: int
     min_control_buyers: int
     report_timeout_s: int
+    weekly_reports: int
+    render_workers: int
 
 
-# what a report notebook takes as papermill parameters (the timeout is the runner's)
-ANALYSIS_PARAMS = [k for k in ReportingSettings.model_fields if k != "report_timeout_s"]
+# what a campaign report notebook takes as papermill parameters (the rest is the runner's)
+RUNNER_PARAMS = ("report_timeout_s", "weekly_reports", "render_workers")
+ANALYSIS_PARAMS = [k for k in ReportingSettings.model_fields if k not in RUNNER_PARAMS]
 
 
 def reporting_settings(params: ReportingSettings | dict[str, Any] | None = None,
