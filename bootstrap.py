@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up the project and run it, with nothing but Python 3.11 on the machine.
 
-    python3.11 bootstrap.py run     # install into .venv, generate the world, run every pipeline
+    python3.11 bootstrap.py run     # install into .venv, generate the world, run every pipeline,
+                                    # render the reports, print a summary
     python3.11 bootstrap.py test    # install into .venv (if needed), lint (ruff), run the tests
     python3.11 bootstrap.py lab     # JupyterLab on the project
     python3.11 bootstrap.py bench   # the benchmark table (benchmarks/)
@@ -77,6 +78,9 @@ def main(argv: list[str]) -> None:
         sh(BIN / "kedro", "run", "--pipeline", "synthetic")
         sh(BIN / "kedro", "run", *rest)
         sh(BIN / "kedro", "run", "--pipeline", "evaluation")
+        # every campaign report and the weekly reports of the last weeks, then what was made
+        sh(BIN / "omnicrm", "reports")
+        sh(PY, "-m", "omnicrm.summary", ROOT)
     elif cmd == "test":
         # lint first: the same ruff, pinned in the lock, on every machine and in CI
         sh(BIN / "ruff", "check", "src", "tests", "benchmarks", "bootstrap.py")

@@ -186,3 +186,18 @@ def test_notebooks_execute(ran: Path):
         executed = out.read_text(encoding="utf-8")
         assert '"output_type": "error"' not in executed
         out.unlink()
+
+
+def test_the_run_summary_states_what_the_outputs_hold(ran: Path):
+    import pandas as pd
+
+    from omnicrm.summary import summary_lines
+
+    text = "\n".join(summary_lines(ran))
+    idx = pd.read_parquet(ran / "data" / "03_primary" / "person_index.parquet")
+    assert f"{len(idx):,} member records linked into {idx['person_id'].nunique():,} persons" \
+        in text
+    comp = pd.read_csv(ran / "data" / "08_reporting" / "repurchase_model_comparison.csv")
+    best = comp[comp["target"] == "buy_7d"]["auc"].max()
+    assert f"buy_7d: xgboost AUC {best:.3f}" in text or f"AUC {best:.3f}" in text
+    assert "MLflow UI:" in text and "mlruns" in text

@@ -423,9 +423,11 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
             raise ReportError(f"unknown campaign(s): {', '.join(unknown)}")
         ended = [c for c in campaign_ids if c not in running]
         running = [c for c in campaign_ids if c in running]
+    if weeks and not campaign_ids:  # only the asked weeks: no campaign is due
+        ended, running = [], []
     # campaigns that failed before are retried even when they ended before `since`
     retry = [c for c in state.get("failed", {}) if c in set(campaigns["campaign_id"])
-             and c not in running and c not in ended and not campaign_ids]
+             and c not in running and c not in ended and not campaign_ids and not weeks]
     summary = RunSummary(as_of=as_of_ts.date().isoformat(),
                          since=since_ts.date().isoformat() if since_ts is not None else None,
                          not_ended=running)
@@ -436,7 +438,7 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
     # reports rendered under other parameters are rendered again, whenever they ended: the
     # index must not show an old 95% interval under today's confidence level
     known, due = set(campaigns["campaign_id"]), {*ended, *retry, *running}
-    stale = [] if campaign_ids else [
+    stale = [] if campaign_ids or weeks else [
         c for c, done in state["reports"].items()
         if done.get("params_hash") != phash and c in known and c not in due]
     jobs: list[tuple[str, str, object]] = []  # (kind, key, campaign results or week)

@@ -1,0 +1,71 @@
+"""What the main command made, in a few lines: ``python -m omnicrm.summary [PROJECT]``.
+
+Reads the run's outputs (the documented files under data/ and reports/); a missing output is
+said as missing, never guessed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def _read(path: Path):
+    if not path.exists():
+        return None
+    if path.suffix == ".json":
+        return json.loads(path.read_text(encoding="utf-8"))
+    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+
+
+def summary_lines(project: Path) -> list[str]:
+    d = project / "data"
+    lines = ["", "omnicrm: what this run made", ""]
+    idx = _read(d / "03_primary" / "person_index.parquet")
+    if idx is not None:
+        persons = idx["person_id"].nunique()
+        lines.append(f"  OneID        {len(idx):,} member records linked into {persons:,} persons "
+                     f"({len(idx) / max(persons, 1):.2f} records each)")
+    seg = _read(d / "07_model_output" / "customer_segments.parquet")
+    if seg is not None:
+        tiers = seg["value_tier_name"].value_counts()
+        lines.append("  value tiers  " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()))
+    comp = _read(d / "08_reporting" / "repurchase_model_comparison.csv")
+    if comp is not None:
+        best = comp.loc[comp.groupby("target")["auc"].idxmax()]
+        prop = best["target"].str.startswith("propensity:")
+        parts = [f"{r.target}: {r.model} AUC {r.auc:.3f}" for r in best[~prop].itertuples()]
+        if prop.any():
+            parts.append(f"{int(prop.sum())} category/brand propensities: mean AUC "
+                         f"{best.loc[prop, 'auc'].mean():.3f}")
+        lines.append("  models       " + "; ".join(parts))
+    plan = _read(d / "08_reporting" / "coupon_plan_totals.json")
+    if plan is not None:
+        lines.append(f"  coupon plan  {plan['offers']:,} offers, expected incremental margin "
+                     f"¥{plan['expected_incremental_margin']:,.0f} for ¥"
+                     f"{plan['expected_cost']:,.0f} of coupons ({plan['uplift_model']})")
+    scoring = _read(d / "08_reporting" / "scoring_model.json")
+    if scoring is not None:
+        role = "champion" if scoring["promoted"] else "not promoted"
+        lines.append(f"  scoring      {scoring['registered_model_name']} version "
+                     f"{scoring['version']} ({role}: {scoring['reason']})")
+    reports = project / "reports"
+    state = _read(reports / ".rendered.json")
+    if state is not None:
+        lines.append(f"  reports      {len(state.get('reports', {}))} campaign reports, "
+                     f"{len(state.get('weekly', {}))} weekly reports: "
+                     f"{reports / 'index.html'}")
+    lines += ["", "  MLflow UI:   .venv/bin/mlflow ui --backend-store-uri "
+                  f"sqlite:///{project / 'mlruns' / 'mlflow.db'}", ""]
+    return lines
+
+
+def main(argv: list[str]) -> None:
+    project = Path(argv[0] if argv else ".").resolve()
+    print("\n".join(summary_lines(project)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

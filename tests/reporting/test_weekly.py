@@ -1,0 +1,63 @@
+"""The weekly business report on a project copy: rendered from the kpi pipeline's tables, its
+tiles equal to the tables, listed on the index next to the campaigns, idempotent per week."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from omnicrm.config import load_parameters
+from omnicrm.contracts import CHANNELS
+from omnicrm.identity.golden import member_registrations
+from omnicrm.pipelines.kpi.nodes import build_kpis
+from omnicrm.reporting import present
+from omnicrm.reporting.render import ReportError, read_state, run_reports
+from tests.conftest import make_project_copy
+from tests.reporting.conftest import write_world
+
+
+@pytest.fixture(scope="module")
+def weekly_project(tmp_path_factory, world):
+    dest = write_world(world, make_project_copy(tmp_path_factory.mktemp("weekly_project")))
+    params = load_parameters(None, dest)
+    persons = world["truth_records"]["person_id"].unique()
+    segments = pd.DataFrame({"person_id": persons, "value_tier_name": "mid"})
+    tables = build_kpis(world["orders"], world["events"],
+                        member_registrations(*(world[f"{c}_members"] for c in CHANNELS)),
+                        world["truth_records"][["record_id", "person_id"]], segments,
+                        params["kpi"], params["segments"], {"name": "duckdb", "options": {}})
+    for name, frame in tables.items():
+        if name != "member_stages":
+            frame.to_parquet(dest / "data" / "08_reporting" / f"{name}.parquet", index=False)
+    week = tables["kpi_weekly"].query("slice == 'all'").sort_values("pno").iloc[-1]
+    first = run_reports(dest, weeks=[week["period_label"]], track=False)
+    return dest, week, first
+
+
+def test_the_weekly_page_shows_the_kpi_tables_figures(weekly_project):
+    project, week, first = weekly_project
+    assert first.weeks == [week["period_label"]] and first.failed == {}
+    page = (project / "reports" / f"week-{week['period_label']}.html").read_text(encoding="utf-8")
+    assert f"Week {week['period_label']}" in page
+    tile = re.search(r'id="tile-sales".*?class="value[^"]*">([^<]+)<', page, re.S).group(1)
+    assert tile == present.money(week["sales"])
+    conv = re.search(r'id="tile-conversion".*?class="value[^"]*">([^<]+)<', page, re.S).group(1)
+    assert conv == present.pct(week["conversion"])
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) >= 5  # the charts
+    assert "Traceback" not in page and not re.search(r"\bP\d{9}\b", page)  # no person ids
+    index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Weekly business reports" in index and "Campaign reports" in index
+    assert f'href="week-{week["period_label"]}.html"' in index
+
+
+def test_a_week_is_rendered_once_and_an_unknown_week_is_refused(weekly_project):
+    project, week, _ = weekly_project
+    again = run_reports(project, weeks=[week["period_label"]], track=False)
+    assert again.weeks == [] and f"week {week['period_label']}" in again.skipped
+    state = read_state(project / "reports")
+    assert state["weekly"][week["period_label"]]["headline"]["sales"] == pytest.approx(
+        week["sales"])
+    with pytest.raises(ReportError, match="no KPIs for week.s. 1999-W01"):
+        run_reports(project, weeks=["1999-W01"], track=False)
