@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -27,6 +29,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 LOCK = ROOT / "requirements.lock"
 STAMP = VENV / ".install-stamp"
+RUN_LOG = ROOT / "data" / "logs" / "run.log"
 
 ENV = {
     **os.environ,
@@ -42,6 +45,51 @@ ENV = {
 def sh(*cmd: str | Path, **kw) -> None:
     print("+", " ".join(str(c) for c in cmd), flush=True)
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, env=ENV, **kw)
+
+
+TASKS = re.compile(r"Completed (\d+) out of (\d+) tasks")
+NODE = re.compile(r"Running node: (\S+?):")
+LOUD = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")
+WARN = re.compile(r"^\S+ \S+ WARNING ")
+
+
+def logged(title: str, *cmd: str | Path, log=None) -> None:
+    """Run a Kedro command with its node-by-node INFO lines in the run log and one progress
+    line per step on screen (warnings and errors still show); on failure, the log's tail."""
+    tty = sys.stdout.isatty()
+    start, done, total, node, tail, warned = time.monotonic(), 0, 0, "", [], 0
+    log.write(f"\n+ {' '.join(str(c) for c in cmd)}\n")
+    log.flush()
+    env = {**ENV, "KEDRO_LOGGING_CONFIG": str(ROOT / "conf" / "logging.yml")}
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1,
+                            errors="replace")
+    shown = -1
+    for line in proc.stdout:
+        log.write(line)
+        tail = (tail + [line])[-40:]
+        if m := TASKS.search(line):
+            done, total = int(m[1]), int(m[2])
+        elif m := NODE.search(line):
+            node = m[1]
+        elif LOUD.search(line):
+            print(("\n" if tty else "") + "  " + line.rstrip()[:200], flush=True)
+        elif WARN.search(line):
+            warned += 1
+        if tty:
+            print(f"\r\033[K{title}: {done}/{total or '?'} nodes  {node[:50]}", end="", flush=True)
+        elif total and done * 4 // total != shown:  # a line per quarter in a log or CI
+            shown = done * 4 // total
+            print(f"{title}: {done}/{total} nodes", flush=True)
+    rc = proc.wait()
+    took = time.monotonic() - start
+    warnings = f", {warned} warning{'s' * (warned != 1)} in the log" if warned else ""
+    print(("\r\033[K" if tty else "") + f"{title}: {'done' if rc == 0 else 'FAILED'}, "
+          f"{done}/{total or '?'} nodes in {took:.0f} s{warnings}", flush=True)
+    if rc:
+        last = next((t.strip() for t in reversed(tail) if t.strip()), "")
+        print(f"  {last}\n  (the whole output is in {RUN_LOG})", file=sys.stderr)
+        raise subprocess.CalledProcessError(rc, [str(c) for c in cmd])
 
 
 def fingerprint() -> str:
@@ -75,9 +123,12 @@ def main(argv: list[str]) -> None:
         return
     install()
     if cmd == "run":
-        sh(BIN / "kedro", "run", "--pipeline", "synthetic")
-        sh(BIN / "kedro", "run", *rest)
-        sh(BIN / "kedro", "run", "--pipeline", "evaluation")
+        RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
+        print(f"pipelines (node-by-node log: {RUN_LOG.relative_to(ROOT)})", flush=True)
+        with RUN_LOG.open("w", encoding="utf-8") as log:
+            logged("synthetic world", BIN / "kedro", "run", "--pipeline", "synthetic", log=log)
+            logged("pipelines", BIN / "kedro", "run", *rest, log=log)
+            logged("evaluation", BIN / "kedro", "run", "--pipeline", "evaluation", log=log)
         # every campaign report and the weekly reports of the last weeks, then what was made
         sh(BIN / "omnicrm", "reports")
         sh(PY, "-m", "omnicrm.summary", ROOT)

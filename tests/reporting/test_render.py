@@ -1,13 +1,12 @@
 """End to end: the scheduled report run on a project copy (papermill + nbconvert), its
-idempotency, index, MLflow tracking, error exits, the absence of personal data, and the page as
-a person sees it in headless Chromium."""
+idempotency, index, MLflow tracking, error exits and the absence of personal data (the pages in
+headless Chromium: test_weekly.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -143,37 +142,6 @@ def test_cli_exits_non_zero_with_a_clear_message(tmp_path, world, how, message):
     assert "C002" in state["failed"] and "C002" not in state["reports"]
     bad = CliRunner().invoke(reports, ["--project", str(project), "--since", "yesterday-ish"])
     assert bad.exit_code == 2 and "not a date" in bad.output
-
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-@pytest.mark.skipif(CHROMIUM is None and not IN_CI,
-                    reason="headless Chromium is not installed (apt-get install chromium)")
-def test_report_as_a_person_sees_it_in_headless_chromium(scheduled, tmp_path):
-    assert CHROMIUM, "CI=true but no chromium: .ci/run installs Debian's package as root"
-    project = scheduled["project"]
-    page = project / "reports" / "C001.html"
-    shot = tmp_path / "C001.png"
-    flags = [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars",
-             "--enable-logging=stderr", "--v=0"]
-    subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1280,4000",
-                    page.as_uri()], capture_output=True, text=True, timeout=120, check=True)
-    png = shot.read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 100_000  # a page, not a blank
-    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True,
-                         text=True, timeout=120, check=True)
-    errors = [line for line in dom.stderr.splitlines()
-              if "CONSOLE" in line or "Uncaught" in line]
-    assert not errors, errors
-    h = read_state(project / "reports")["reports"]["C001"]["headline"]
-    for text in ("Conversion lift", present.pp(h["conversion_lift"], 2),
-                 present.money(h["incremental_revenue"], sign=True), "ROI on margin"):
-        assert text in dom.stdout, text
-    index = subprocess.run([*flags, "--dump-dom", (project / "reports" / "index.html").as_uri()],
-                           capture_output=True, text=True, timeout=120, check=True)
-    assert 'href="C001.html"' in index.stdout
 
 
 def test_two_runs_at_once_keep_every_report_and_a_new_confidence_renders_them_again(

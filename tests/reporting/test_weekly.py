@@ -1,5 +1,6 @@
 """The weekly business report on a project copy: rendered from the kpi pipeline's tables, its
-tiles equal to the tables, listed on the index next to the campaigns, idempotent per week."""
+tiles equal to the tables, listed on the index next to the campaigns, idempotent per week; the
+index, a campaign report and a weekly report as a person sees them in headless Chromium."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from omnicrm.pipelines.kpi.nodes import build_kpis
 from omnicrm.reporting import present
 from omnicrm.reporting.render import ReportError, read_state, run_reports
 from tests.conftest import make_project_copy
-from tests.reporting.conftest import write_world
+from tests.reporting.conftest import (
+    drawn_share,
+    needs_chromium,
+    open_in_chromium,
+    page_images,
+    write_world,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +39,15 @@ def weekly_project(tmp_path_factory, world):
         if name != "member_stages":
             frame.to_parquet(dest / "data" / "08_reporting" / f"{name}.parquet", index=False)
     week = tables["kpi_weekly"].query("slice == 'all'").sort_values("pno").iloc[-1]
-    first = run_reports(dest, weeks=[week["period_label"]], track=False)
+    # one campaign too, so that the index holds both kinds of report
+    first = run_reports(dest, weeks=[week["period_label"]], campaign_ids=["C001"], track=False)
     return dest, week, first
 
 
 def test_the_weekly_page_shows_the_kpi_tables_figures(weekly_project):
     project, week, first = weekly_project
-    assert first.weeks == [week["period_label"]] and first.failed == {}
+    assert first.weeks == [week["period_label"]] and first.rendered == ["C001"]
+    assert first.failed == {}
     page = (project / "reports" / f"week-{week['period_label']}.html").read_text(encoding="utf-8")
     assert f"Week {week['period_label']}" in page
     tile = re.search(r'id="tile-sales".*?class="value[^"]*">([^<]+)<', page, re.S).group(1)
@@ -61,3 +70,37 @@ def test_a_week_is_rendered_once_and_an_unknown_week_is_refused(weekly_project):
         week["sales"])
     with pytest.raises(ReportError, match="no KPIs for week.s. 1999-W01"):
         run_reports(project, weeks=["1999-W01"], track=False)
+
+
+@needs_chromium
+def test_index_campaign_and_weekly_pages_as_a_person_sees_them(weekly_project,
+                                                                tmp_path_factory):
+    project, week, _ = weekly_project
+    shots = tmp_path_factory.mktemp("screenshots")  # kept with pytest's last three runs
+    index = project / "reports" / "index.html"
+    dom, errors = open_in_chromium(index.as_uri(), shots / "index.png")
+    assert not errors, errors
+    links = re.findall(r'href="([^"]+\.html)"', dom)
+    weekly = next(h for h in links if h.startswith("week-"))
+    campaign = next(h for h in links if not h.startswith("week-"))
+    assert weekly == f"week-{week['period_label']}.html" and campaign == "C001.html"
+
+    # the weekly report: its tiles are the kpi tables' figures, its charts are drawn
+    dom, errors = open_in_chromium((index.parent / weekly).as_uri(), shots / "weekly.png")
+    assert not errors, errors
+    for text in (f"Week {week['period_label']}", present.money(week["sales"]),
+                 present.pct(week["conversion"])):
+        assert text in dom, text
+    charts = page_images(dom)
+    assert len(charts) >= 5 and all(c.shape[0] > 100 and c.shape[1] > 100 and c.std() > 5
+                                    for c in charts), [c.shape for c in charts]
+    assert drawn_share(shots / "weekly.png") > 0.05  # a page, not a blank
+
+    # the campaign report: the headline figures of the analysis
+    dom, errors = open_in_chromium((index.parent / campaign).as_uri(), shots / "campaign.png")
+    assert not errors, errors
+    h = read_state(project / "reports")["reports"]["C001"]["headline"]
+    for text in ("Conversion lift", present.pp(h["conversion_lift"], 2),
+                 present.money(h["incremental_revenue"], sign=True), "ROI on margin"):
+        assert text in dom, text
+    assert len(page_images(dom)) >= 2 and drawn_share(shots / "campaign.png") > 0.05

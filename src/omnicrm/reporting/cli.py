@@ -63,11 +63,16 @@ def reports(since, as_of, campaigns, weeks, force, project, env, no_mlflow) -> N
     if not (root / "conf" / "base").is_dir():
         raise click.BadParameter(f"{root} is not an omnicrm project (no conf/base)",
                                  param_hint="--project")
+    def progress(done: int, total: int, label: str, seconds: float | None,
+                 error: str | None) -> None:
+        state = f"failed: {error}" if error else f"{seconds:.0f} s"
+        click.echo(f"  [{done}/{total}] {label} ({state})", err=True)
+
     try:
         with sigterm_as_exit():  # a kill unwinds through the render's clean-up
             summary = run_reports(root, since=since, as_of=as_of,
                                   campaign_ids=list(campaigns), force=force, env=env,
-                                  track=not no_mlflow, weeks=list(weeks))
+                                  track=not no_mlflow, weeks=list(weeks), progress=progress)
     except ReportError as exc:
         raise click.ClickException(str(exc)) from None
     window = f"since {summary.since}" if summary.since else "all ended campaigns"

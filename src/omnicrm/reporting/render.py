@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -384,9 +386,13 @@ def _state_lock(reports_dir: Path):
 def run_reports(project_path: str | Path, since: str | None = None, as_of: str | None = None,
                 campaign_ids: list[str] | None = None, force: bool = False,
                 env: str | None = None, track: bool = True,
-                weeks: list[str] | None = None) -> RunSummary:
+                weeks: list[str] | None = None,
+                progress: Callable[[int, int, str, float, str | None], None] | None = None
+                ) -> RunSummary:
     """Render every campaign that ended since the last run (or ``since``), skipping those
     already rendered (unless ``force``), then write the index and log the run to MLflow.
+
+    ``progress(done, total, label, seconds, error)`` is called as each render finishes.
 
     Campaigns that cannot be judged (no control group, no data) are reported in
     ``summary.failed`` and retried on the next run; the others are still rendered."""
@@ -396,11 +402,11 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
     sweep_stale_renders()
     with _state_lock(reports_dir):
         return _run_reports(project_path, reports_dir, since, as_of, campaign_ids, force, env,
-                            track, weeks)
+                            track, weeks, progress)
 
 
 def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_ids, force,
-                 env, track, weeks=None) -> RunSummary:
+                 env, track, weeks=None, progress=None) -> RunSummary:
     params = reporting_settings(reporting_params(project_path, env)).model_dump()
     tables = load_tables(project_path, env)
     campaigns = tables["campaigns"]
@@ -483,9 +489,21 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
             page = render_weekly(project_path, key, out_dir=reports_dir)
         return page, time.perf_counter() - t0
 
+    finished = [0]
+    lock = threading.Lock()
+
+    def tracked(job):
+        outcome = _outcome(render)(job)
+        if progress is not None:
+            with lock:
+                finished[0] += 1
+                label = job[1] if job[0] == "campaign" else f"week {job[1]}"
+                progress(finished[0], len(jobs), label, outcome[1], outcome[2])
+        return outcome
+
     workers = max(1, min(int(params["render_workers"]), len(jobs)))
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each render runs its own kernel
-        outcomes = list(pool.map(_outcome(render), jobs))
+        outcomes = list(pool.map(tracked, jobs))
     for (kind, key, payload), (page, seconds, error) in zip(jobs, outcomes, strict=True):
         if error is not None:
             summary.failed[key if kind == "campaign" else f"week {key}"] = error
