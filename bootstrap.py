@@ -47,27 +47,28 @@ def sh(*cmd: str | Path, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, env=ENV, **kw)
 
 
+# Kedro's runner and node messages, and the record format of conf/logging.yml
 TASKS = re.compile(r"Completed (\d+) out of (\d+) tasks")
 NODE = re.compile(r"Running node: (\S+?):")
 LOUD = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")
 WARN = re.compile(r"^\S+ \S+ WARNING ")
 
 
-def logged(title: str, *cmd: str | Path, log=None) -> None:
-    """Run a Kedro command with its node-by-node INFO lines in the run log and one progress
-    line per step on screen (warnings and errors still show); on failure, the log's tail."""
+def logged(title: str, *cmd: str | Path, log) -> None:
+    """Run a Kedro command with every output line in ``log`` and, on screen, one progress line
+    for the step, its error records and a count of its warnings; on failure, the last line of
+    its output (the exception) and where the whole output is."""
     tty = sys.stdout.isatty()
-    start, done, total, node, tail, warned = time.monotonic(), 0, 0, "", [], 0
-    log.write(f"\n+ {' '.join(str(c) for c in cmd)}\n")
+    start, done, total, node, last, warned, shown = time.monotonic(), 0, 0, "", "", 0, -1
+    args = [str(c) for c in cmd]
+    log.write(f"\n+ {' '.join(args)}\n")
     log.flush()
     env = {**ENV, "KEDRO_LOGGING_CONFIG": str(ROOT / "conf" / "logging.yml")}
-    proc = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1,
-                            errors="replace")
-    shown = -1
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, bufsize=1, errors="replace")
     for line in proc.stdout:
         log.write(line)
-        tail = (tail + [line])[-40:]
+        last = line.strip() or last
         if m := TASKS.search(line):
             done, total = int(m[1]), int(m[2])
         elif m := NODE.search(line):
@@ -82,14 +83,14 @@ def logged(title: str, *cmd: str | Path, log=None) -> None:
             shown = done * 4 // total
             print(f"{title}: {done}/{total} nodes", flush=True)
     rc = proc.wait()
-    took = time.monotonic() - start
     warnings = f", {warned} warning{'s' * (warned != 1)} in the log" if warned else ""
     print(("\r\033[K" if tty else "") + f"{title}: {'done' if rc == 0 else 'FAILED'}, "
-          f"{done}/{total or '?'} nodes in {took:.0f} s{warnings}", flush=True)
+          f"{done}/{total or '?'} nodes in {time.monotonic() - start:.0f} s{warnings}",
+          flush=True)
     if rc:
-        last = next((t.strip() for t in reversed(tail) if t.strip()), "")
-        print(f"  {last}\n  (the whole output is in {RUN_LOG})", file=sys.stderr)
-        raise subprocess.CalledProcessError(rc, [str(c) for c in cmd])
+        print(f"  {last}\n  (the whole output is in {getattr(log, 'name', RUN_LOG)})",
+              file=sys.stderr)
+        raise subprocess.CalledProcessError(rc, args)
 
 
 def fingerprint() -> str:

@@ -40,7 +40,10 @@ def weekly_project(tmp_path_factory, world):
             frame.to_parquet(dest / "data" / "08_reporting" / f"{name}.parquet", index=False)
     week = tables["kpi_weekly"].query("slice == 'all'").sort_values("pno").iloc[-1]
     # one campaign too, so that the index holds both kinds of report
-    first = run_reports(dest, weeks=[week["period_label"]], campaign_ids=["C001"], track=False)
+    calls: list[tuple] = []
+    first = run_reports(dest, weeks=[week["period_label"]], campaign_ids=["C001"], track=False,
+                        progress=lambda *call: calls.append(call))
+    first.progress_calls = calls
     return dest, week, first
 
 
@@ -48,6 +51,11 @@ def test_the_weekly_page_shows_the_kpi_tables_figures(weekly_project):
     project, week, first = weekly_project
     assert first.weeks == [week["period_label"]] and first.rendered == ["C001"]
     assert first.failed == {}
+    # one progress call per finished render, counted up, each named and timed
+    calls = first.progress_calls
+    assert [c[:2] for c in calls] == [(1, 2), (2, 2)]
+    assert {c[2] for c in calls} == {"C001", f"week {week['period_label']}"}
+    assert all(c[3] > 0 and c[4] is None for c in calls)
     page = (project / "reports" / f"week-{week['period_label']}.html").read_text(encoding="utf-8")
     assert f"Week {week['period_label']}" in page
     tile = re.search(r'id="tile-sales".*?class="value[^"]*">([^<]+)<', page, re.S).group(1)

@@ -14,10 +14,9 @@ import json
 import logging
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -315,6 +314,11 @@ def _outcome(fn):
     return call
 
 
+def _label(kind: str, key: str) -> str:
+    """How a render job is named to people: ``C001`` or ``week 2026-W43``."""
+    return key if kind == "campaign" else f"week {key}"
+
+
 def _week_row(kpis: dict, week: str) -> pd.Series:
     w = kpis["kpi_weekly"]
     return w[(w["slice"] == "all") & (w["period_label"] == week)].iloc[0]
@@ -387,7 +391,7 @@ def run_reports(project_path: str | Path, since: str | None = None, as_of: str |
                 campaign_ids: list[str] | None = None, force: bool = False,
                 env: str | None = None, track: bool = True,
                 weeks: list[str] | None = None,
-                progress: Callable[[int, int, str, float, str | None], None] | None = None
+                progress: Callable[[int, int, str, float | None, str | None], None] | None = None
                 ) -> RunSummary:
     """Render every campaign that ended since the last run (or ``since``), skipping those
     already rendered (unless ``force``), then write the index and log the run to MLflow.
@@ -489,31 +493,25 @@ def _run_reports(project_path: Path, reports_dir: Path, since, as_of, campaign_i
             page = render_weekly(project_path, key, out_dir=reports_dir)
         return page, time.perf_counter() - t0
 
-    finished = [0]
-    lock = threading.Lock()
-
-    def tracked(job):
-        outcome = _outcome(render)(job)
-        if progress is not None:
-            with lock:
-                finished[0] += 1
-                label = job[1] if job[0] == "campaign" else f"week {job[1]}"
-                progress(finished[0], len(jobs), label, outcome[1], outcome[2])
-        return outcome
-
     workers = max(1, min(int(params["render_workers"]), len(jobs)))
+    outcomes: list = [None] * len(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each render runs its own kernel
-        outcomes = list(pool.map(tracked, jobs))
+        futures = {pool.submit(_outcome(render), job): i for i, job in enumerate(jobs)}
+        for n, future in enumerate(as_completed(futures), 1):
+            i = futures[future]
+            outcomes[i] = future.result()
+            if progress is not None:
+                progress(n, len(jobs), _label(*jobs[i][:2]), *outcomes[i][1:])
     for (kind, key, payload), (page, seconds, error) in zip(jobs, outcomes, strict=True):
         if error is not None:
-            summary.failed[key if kind == "campaign" else f"week {key}"] = error
+            summary.failed[_label(kind, key)] = error
             if kind == "campaign":
                 failed_before[key] = error
             continue
         pages.append(page)
         if kind == "week":
             summary.weeks.append(key)
-            summary.seconds[f"week {key}"] = seconds
+            summary.seconds[_label(kind, key)] = seconds
             row = _week_row(payload, key)
             weekly_state[key] = {
                 "week": key, "html": page.name, "data_hash": week_hashes[key],
