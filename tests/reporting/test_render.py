@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,57 @@ def test_render_folders_left_by_a_killed_run_are_swept(tmp_path):
     os.utime(tmp_path / "someone-elses", (0, 0))
     assert sweep_stale_renders(root=str(tmp_path)) == [old]
     assert not old.exists() and fresh.exists() and (tmp_path / "someone-elses").exists()
+
+
+def _tiny_template(path: Path, *cells: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    params = nbformat.v4.new_code_cell("tag = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_warm_kernel_serves_many_renders_each_in_a_clean_namespace(tmp_path):
+    """The second render runs in the same kernel process (no start, imports cached) yet sees
+    none of the first one's variables or figures; a render that times out stops the kernel
+    with a clear message, and the next render gets a fresh kernel; the pool stops every
+    kernel and removes its connection folder."""
+    from omnicrm.reporting.render import KernelPool, ReportError, _render
+
+    first = _tiny_template(tmp_path / "first.ipynb", "import os, matplotlib.pyplot as plt\n"
+                           "leak = tag\nplt.figure()\nprint('pid', os.getpid())")
+    second = _tiny_template(tmp_path / "second.ipynb", "import os, matplotlib.pyplot as plt\n"
+                            "assert 'leak' not in dir(), 'namespace kept'\n"
+                            "assert plt.get_fignums() == [], 'figure kept'\n"
+                            "print('pid', os.getpid(), tag)")
+    slow = _tiny_template(tmp_path / "slow.ipynb", "import time\ntime.sleep(60)")
+    out = tmp_path / "out"
+
+    def pid_of(page: Path) -> str:
+        return re.search(r"pid (\d+)", page.read_text(encoding="utf-8")).group(1)
+
+    with KernelPool(tmp_path) as pool:
+        kernel = pool.get()
+        assert pool.get() is kernel  # one per thread
+        a = _render(tmp_path, first, "a", {"tag": "A"}, "a", out, 60, "a", kernel)
+        b = _render(tmp_path, second, "b", {"tag": "B"}, "b", out, 60, "b", kernel)
+        assert pid_of(a) == pid_of(b) and "B" in b.read_text(encoding="utf-8")
+        assert "reset -f" not in b.read_text(encoding="utf-8")  # the reset cell is not shown
+        folder = kernel.dir
+        assert (folder / "kernel.json").exists() and folder.name.startswith("omnicrm-report-")
+        with pytest.raises(ReportError, match="slow: the report did not finish within 3 s"):
+            _render(tmp_path, slow, "slow", {}, "slow", out, 3, "slow", kernel)
+        assert kernel.km is None and not folder.exists()
+        c = _render(tmp_path, second, "c", {"tag": "C"}, "c", out, 60, "c", kernel)
+        assert pid_of(c) != pid_of(b) and not (out / "slow.html").exists()
+        last = kernel.dir
+        proc = int(pid_of(c))
+    assert kernel.km is None and not last.exists()
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.kill(proc, 0)
