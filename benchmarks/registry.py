@@ -12,6 +12,7 @@ from collections.abc import Callable
 BENCHMARKS: list[str] = [
     "generator",  # synthetic world: vectorised Kedro pipeline vs a per-row Faker loop
     "features", "segments",  # feature store on DuckDB vs pandas; value tiers vs plain k-means
+    "kpi",  # the weekly KPI tables on DuckDB over Parquet vs the same code on pandas in memory
     "reports",  # one campaign report: papermill + nbconvert render vs nbconvert --execute
     "identity",  # OneID linkage quality (F1 overall and on Chinese hard cases) vs plain Splink
     "repurchase",  # 7-day repurchase: XGBoost + 50 Optuna trials on 1M persons vs HistGBM

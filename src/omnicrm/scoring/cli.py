@@ -90,16 +90,17 @@ def score_file(input_path: Path, output_path: Path, model_uri: str,
     """Score every row of ``input_path`` with the model at ``model_uri`` into the Parquet file
     ``output_path`` (written to a temporary file and renamed, so a failure leaves no half
     file). Returns the number of rows scored."""
+    batches = _batches(input_path, chunk_rows)
+    total = next(batches)  # checks the suffix
+    if total:
+        _check_person_ids(input_path)
+    # MLflow takes seconds to import: a bad input is refused before it
     import mlflow
     import pyarrow as pa
     import pyarrow.parquet as pq
     from mlflow.exceptions import MlflowException
     from tqdm import tqdm
 
-    batches = _batches(input_path, chunk_rows)
-    total = next(batches)  # checks the suffix
-    if total:
-        _check_person_ids(input_path)
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except MlflowException as exc:

@@ -27,12 +27,10 @@ from omnicrm.tracking import mlflow_metrics
 log = logging.getLogger(__name__)
 
 
-def _as_of(orders: pd.DataFrame, as_of: str | None) -> pd.Timestamp:
+def _as_of(last_order: pd.Timestamp, as_of: str | None) -> pd.Timestamp:
     if as_of:
         return pd.Timestamp(as_of).normalize()
-    if orders.empty:
-        raise ValueError("kpi: the orders table is empty; there is nothing to count")
-    return pd.Timestamp(orders["ordered_at"].max()).normalize()
+    return pd.Timestamp(last_order).normalize()
 
 
 def build_kpis(orders: pd.DataFrame, events: pd.DataFrame, registrations: pd.DataFrame,
@@ -40,38 +38,61 @@ def build_kpis(orders: pd.DataFrame, events: pd.DataFrame, registrations: pd.Dat
                segment_params: dict, engine: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every KPI table, weekly and monthly, on the feature engine."""
     s, where = kpi_settings(params), engine_settings(engine)
-    lifecycle = segment_settings(segment_params).lifecycle.model_dump()
-    as_of = _as_of(orders, s.as_of)
-    first_day = pd.Timestamp(orders["ordered_at"].min()).normalize()
+    if orders.empty:
+        raise ValueError("kpi: the orders table is empty; there is nothing to count")
     tables = {"orders": orders, "events": events, "registrations": registrations,
               "person_index": person_index[["record_id", "person_id"]]}
     tiers = segments[["person_id", "value_tier_name"]].rename(
         columns={"value_tier_name": "value_tier"})
+    return kpi_tables(tables, tiers, pd.Timestamp(orders["ordered_at"].min()),
+                      pd.Timestamp(orders["ordered_at"].max()), s,
+                      segment_settings(segment_params).lifecycle.model_dump(), where.name,
+                      dict(where.options))
+
+
+def kpi_tables(tables: dict, tiers: pd.DataFrame, first_order: pd.Timestamp,
+               last_order: pd.Timestamp, s, lifecycle: dict, engine: str,
+               options: dict | None = None) -> dict[str, pd.DataFrame]:
+    """The KPI tables from ``tables`` (orders, events, registrations, person_index: pandas
+    frames or the engine's own lazy frames, e.g. DuckDB relations over Parquet, so that
+    nothing big is loaded) and ``tiers`` (person_id, value_tier)."""
+    as_of = _as_of(last_order, s.as_of)
+    first_day = pd.Timestamp(first_order).normalize()
     out: dict[str, pd.DataFrame] = {}
     for period in ("week", "month"):
         periods = complete_periods(first_day, as_of, period, s.history_periods)
         if len(periods) == 0:
             raise ValueError(f"kpi: no complete {period} between {first_day.date()} and "
                              f"{as_of.date()}")
-        # a year of lead-in, so that the first reported period has its year-over-year base
-        lead = first_day
-        aggregates = period_aggregates(tables, tiers, period, lead, as_of, where.name,
-                                       dict(where.options))
+        # from the first order on, so that the first reported period has its year-over-year
+        # base
+        aggregates = period_aggregates(tables, tiers, period, first_day, as_of, engine,
+                                       options)
         out[f"kpi_{period}ly"] = kpi_table(aggregates, periods, period)
         log.info("kpi: %d complete %ss up to %s", len(periods), period, as_of.date())
     out["kpi_sales_bridge"] = pd.concat([sales_bridge(out["kpi_weekly"]),
                                          sales_bridge(out["kpi_monthly"])], ignore_index=True)
     weeks = complete_periods(first_day, as_of, "week", s.history_periods)
     out["kpi_cohorts"] = second_purchase_cohorts(tables, as_of, s.second_purchase_days, weeks,
-                                                 where.name, dict(where.options))
+                                                 engine, options)
     ends = list(period_end(weeks[-s.stage_periods - 1:], "week"))
-    stages = stages_at(tables, ends, lifecycle, s.active_days, where.name, dict(where.options))
+    stages = stages_at(tables, ends, lifecycle, s.active_days, engine, options)
     out["member_stages"] = stages
     out["kpi_stage_rates"] = stage_rates(stages)
     out["kpi_migration"] = migration(stages)
-    out["kpi_oneid_health"] = oneid_health(registrations, person_index, ends)
+    out["kpi_oneid_health"] = oneid_health(_frame(tables["registrations"]),
+                                           _frame(tables["person_index"]), ends)
     out["kpi_targets"] = latest_targets(out, s)
     return out
+
+
+def _frame(table) -> pd.DataFrame:
+    """A pandas frame of a per-record table (pandas already, or a lazy frame collected)."""
+    if isinstance(table, pd.DataFrame):
+        return table
+    import narwhals as nw
+
+    return nw.from_native(table).lazy().collect(backend="pandas").to_native()
 
 
 def latest_targets(out: dict[str, pd.DataFrame], s) -> pd.DataFrame:
