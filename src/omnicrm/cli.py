@@ -5,6 +5,7 @@
     omnicrm run [kedro run options]              # the pipelines (same as `kedro run`)
     omnicrm docs                                 # regenerate docs/data_dictionary.md
     omnicrm ui                                   # MLflow UI on the project's store
+    omnicrm campaign plan [--brief F.yml]        # design the next campaign with a holdout
     omnicrm score --input F --output F.parquet   # batch-score with the registered champion
     omnicrm serve                                # serve the champion over HTTP
 """
@@ -110,11 +111,13 @@ def ui(port: int) -> None:
                                                                        "file")])
 
 
+from omnicrm.campaign.cli import campaign  # noqa: E402
 from omnicrm.identity.cli import link  # noqa: E402
 from omnicrm.reporting.cli import reports  # noqa: E402
 from omnicrm.repurchase.cli import repurchase  # noqa: E402
 from omnicrm.scoring.cli import score, serve  # noqa: E402
 
+cli.add_command(campaign)
 cli.add_command(link)
 cli.add_command(reports)
 cli.add_command(repurchase)

@@ -5,7 +5,8 @@ Every capability has a pipeline of its own name (``kedro run --pipeline coupon``
 on it: they are left out of every capability's pipeline and of ``__default__``, and the
 ``evaluation`` pipeline (a package of its own, see pipelines/evaluation) runs them all.
 ``__default__`` runs everything that reads the raw tables, except the synthetic generator (so a
-user's own exports in data/01_raw are never overwritten). The README's main command runs
+user's own exports in data/01_raw are never overwritten) and the campaign design (a design is
+made when someone asks for one: ``omnicrm campaign plan``). The README's main command runs
 ``synthetic``, then ``__default__``, then ``evaluation``.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-NOT_IN_DEFAULT = ("synthetic", "evaluation")
+NOT_IN_DEFAULT = ("synthetic", "evaluation", "campaign")
 TAG = "evaluation"
 
 
