@@ -48,7 +48,7 @@ def ours(scratch: Path, data: str) -> dict:
     """DuckDB relations over the Parquet files: only the aggregates are collected."""
     import duckdb
 
-    from omnicrm.pipelines.kpi.nodes import kpi_tables
+    from omnicrm.kpi.tables import kpi_tables
 
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{scratch}'")
@@ -69,7 +69,7 @@ def peer(scratch: Path, data: str) -> dict:
     import duckdb
     import pandas as pd
 
-    from omnicrm.pipelines.kpi.nodes import kpi_tables
+    from omnicrm.kpi.tables import kpi_tables
 
     t = {name: pd.read_parquet(Path(data) / f"{name}.parquet") for name in TABLES}
     persons = pd.DataFrame({"person_id": t["person_index"]["person_id"].unique()})
@@ -108,7 +108,7 @@ def run(opts: Options) -> list[Row]:
         progress(f"{NAME}: prepared in {prep.seconds:.0f} s; ours = DuckDB over Parquet")
         try:
             o = measure("benchmarks.bench_kpi:ours", {"data": f"{data}/full"},
-                        label=f"{NAME} ours", preload=("omnicrm.pipelines.kpi.nodes", "duckdb"),
+                        label=f"{NAME} ours", preload=("omnicrm.kpi.tables", "duckdb"),
                         max_rss_gb=opts.max_rss_gb)
             progress(f"{NAME}: ours took {o.seconds:.1f} s, peak RSS {o.peak_rss / GB:.2f} GB")
         except MeasurementFailed as exc:
@@ -116,7 +116,7 @@ def run(opts: Options) -> list[Row]:
             o, failure = None, str(exc)
         progress(f"{NAME}: peer = {PEER} on the base world ({short_count(n // copies)} persons)")
         p = measure("benchmarks.bench_kpi:peer", {"data": f"{data}/base"},
-                    label=f"{NAME} peer", preload=("omnicrm.pipelines.kpi.nodes", "duckdb"),
+                    label=f"{NAME} peer", preload=("omnicrm.kpi.tables", "duckdb"),
                     max_rss_gb=opts.max_rss_gb)
         progress(f"{NAME}: peer took {p.seconds:.1f} s, peak RSS {p.peak_rss / GB:.2f} GB")
     ext = f" (peer extrapolated from {short_count(n // copies)} persons)"
