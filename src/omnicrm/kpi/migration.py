@@ -6,7 +6,6 @@ applied to the few features it reads, recomputed at every period end on the feat
 
 from __future__ import annotations
 
-from datetime import timedelta
 from itertools import combinations
 from typing import Any
 
@@ -35,53 +34,69 @@ def stages_at(tables: dict[str, Any], ends: list[pd.Timestamp], lifecycle: dict,
               ) -> pd.DataFrame:
     """person_id, period_end, lifecycle_stage, orders_active (orders in the ``active_days``
     before the end) for every person with a member record registered before each end."""
-    lt = lazy_tables({k: tables[k] for k in ("orders", "events", "registrations",
-                                            "person_index")}, engine, options)
-    ids = lt["person_index"].select("record_id", "person_id")
     w = int(lifecycle["engagement_window_days"])
     year = 365
-    out = []
-    for end in ends:
-        cut = pd.Timestamp(end).to_pydatetime()
-        regs = (lt["registrations"].filter(nw.col("registered_at") < nw.lit(cut))
-                .join(ids, on="record_id")
-                .with_columns(**{f"has_{c}": _if(nw.col("channel") == c) for c in CHANNELS})
-                .group_by("person_id").agg(*[nw.col(f"has_{c}").max() for c in CHANNELS]))
-        in_year = nw.col("ordered_at") >= nw.lit(cut - timedelta(days=year))
-        in_active = nw.col("ordered_at") >= nw.lit(cut - timedelta(days=active_days))
-        orders = (lt["orders"].filter(nw.col("ordered_at") < nw.lit(cut))
-                  .join(ids, on="record_id")
-                  .with_columns(in_year=_if(in_year), spend=_if(in_year, nw.col("paid_amount")),
-                                active=_if(in_active))
-                  .group_by("person_id")
-                  .agg(nw.len().alias("frequency"), nw.col("ordered_at").max().alias("last_at"),
-                       nw.col("in_year").sum().alias("baskets_year"),
-                       nw.col("spend").sum().alias("spend_year"),
-                       nw.col("active").sum().alias("orders_active")))
-        engaged = (lt["events"].filter((nw.col("event_at") < nw.lit(cut))
-                                       & (nw.col("event_at") >= nw.lit(cut - timedelta(days=w)))
-                                       & nw.col("event_type").is_in(["collect", "cart"]))
-                   .join(ids, on="record_id").group_by("person_id")
-                   .agg(nw.len().alias("engaged")))
-        f = (regs.join(orders, on="person_id", how="left").join(engaged, on="person_id",
-                                                                 how="left")
+    cuts = [pd.Timestamp(e) for e in ends]
+    ends_table = pd.DataFrame({"end_no": np.arange(len(cuts), dtype="int64"),
+                               "end_at": pd.to_datetime(cuts).as_unit("us")})
+    ends_table["year_from"] = ends_table["end_at"] - pd.Timedelta(days=year)
+    ends_table["active_from"] = ends_table["end_at"] - pd.Timedelta(days=active_days)
+    ends_table["engaged_from"] = ends_table["end_at"] - pd.Timedelta(days=w)
+    lt = lazy_tables({**{k: tables[k] for k in ("orders", "events", "registrations",
+                                                "person_index")}, "ends": ends_table},
+                     engine, options)
+    ids = lt["person_index"].select("record_id", "person_id")
+    per = ["person_id", "end_no"]
+    last_cut = max(cuts).to_pydatetime()
+    # every end in one pass over each table: rows are paired with the ends they precede
+    regs = (lt["registrations"].filter(nw.col("registered_at") < nw.lit(last_cut))
+            .join(ids, on="record_id").join(lt["ends"].select("end_no", "end_at"), how="cross")
+            .filter(nw.col("registered_at") < nw.col("end_at"))
+            .with_columns(**{f"has_{c}": _if(nw.col("channel") == c) for c in CHANNELS})
+            .group_by(*per).agg(*[nw.col(f"has_{c}").max() for c in CHANNELS]))
+    orders = (lt["orders"].filter(nw.col("ordered_at") < nw.lit(last_cut))
+              .select("record_id", "ordered_at", "paid_amount").join(ids, on="record_id")
+              .join(lt["ends"], how="cross")
+              .filter(nw.col("ordered_at") < nw.col("end_at"))
+              .with_columns(in_year=_if(nw.col("ordered_at") >= nw.col("year_from")))
+              .with_columns(spend=_if(nw.col("in_year") == 1, nw.col("paid_amount")),
+                            active=_if(nw.col("ordered_at") >= nw.col("active_from")))
+              .group_by(*per)
+              .agg(nw.len().alias("frequency"), nw.col("ordered_at").max().alias("last_at"),
+                   nw.col("in_year").sum().alias("baskets_year"),
+                   nw.col("spend").sum().alias("spend_year"),
+                   nw.col("active").sum().alias("orders_active")))
+    first_from = (min(cuts) - pd.Timedelta(days=w)).to_pydatetime()
+    engaged = (lt["events"].filter((nw.col("event_at") < nw.lit(last_cut))
+                                   & (nw.col("event_at") >= nw.lit(first_from))
+                                   & nw.col("event_type").is_in(["collect", "cart"]))
+               .select("record_id", "event_at").join(ids, on="record_id")
+               .join(lt["ends"].select("end_no", "end_at", "engaged_from"), how="cross")
+               .filter((nw.col("event_at") < nw.col("end_at"))
+                       & (nw.col("event_at") >= nw.col("engaged_from")))
+               .group_by(*per).agg(nw.len().alias("engaged")))
+    every = (regs.join(orders, on=per, how="left").join(engaged, on=per, how="left")
              .collect(backend="pandas").to_native())
+    out = []
+    for no, end in enumerate(cuts):
+        f = every[every["end_no"] == no].reset_index(drop=True)
         for col in ("frequency", "baskets_year", "spend_year", "orders_active", "engaged"):
             f[col] = pd.to_numeric(f[col], errors="coerce").fillna(0)
         last = pd.to_datetime(f["last_at"])
         if last.dt.tz is not None:
             last = last.dt.tz_convert(None)
-        f["recency_days"] = ((pd.Timestamp(end) - last) / pd.Timedelta(days=1)).astype(float)
+        f["recency_days"] = ((end - last) / pd.Timedelta(days=1)).astype(float)
         f[f"collects_{w}d"], f[f"carts_{w}d"] = f["engaged"], 0
         for c in CHANNELS:
             f[f"has_{c}"] = f[f"has_{c}"].astype(bool)
         stage = lifecycle_stage(f, {**lifecycle})
         out.append(pd.DataFrame({"person_id": f["person_id"].astype(str),
-                                 "period_end": pd.Timestamp(end).date(),
+                                 "period_end": end.date(),
                                  "lifecycle_stage": stage.to_numpy(),
                                  "frequency": f["frequency"].astype("int64"),
                                  "orders_active": f["orders_active"].astype("int64")}))
-    return pd.concat(out, ignore_index=True)
+    return (pd.concat(out, ignore_index=True).sort_values(["period_end", "person_id"],
+                                                          ignore_index=True))
 
 
 def stage_rates(stages: pd.DataFrame) -> pd.DataFrame:
