@@ -116,7 +116,10 @@ class WarmKernel:
         self.stop()
         self.dir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
         self.km = AsyncKernelManager(kernel_name="python3", config=kernel_config(self.dir))
-        run_sync(self.km.start_kernel)(cwd=str(self.cwd))
+        # the kernel's own start-up warnings (TCP without encryption, on localhost) are not
+        # the reader's business
+        run_sync(self.km.start_kernel)(cwd=str(self.cwd),
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
         self.kc = self.km.client()
         self.kc.start_channels()
         run_sync(self.kc.wait_for_ready)(timeout=120)
@@ -176,6 +179,9 @@ def _render(project_path: Path, template: Path, name: str, parameters: dict, tit
     import nbformat
     import papermill as pm
 
+    # nbconvert's "alternative text is missing" and jupyter_client's clean-up notes would
+    # drown the progress lines; real failures raise
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
         executed = Path(tmp) / f"{name}.ipynb"
