@@ -18,6 +18,7 @@ BENCHMARKS: list[str] = [
     "repurchase",  # 7-day repurchase: XGBoost + 50 Optuna trials on 1M persons vs HistGBM
     "scoring",  # the registered scoring model: in-process rows/s and served latency p50/p95
     "coupon",  # uplift choice by Qini vs causalml uplift forest; plan's true profit vs oracle
+    "campaign",  # the next campaign designed and exported for 1M members vs a groupby sample
 ]
 
 

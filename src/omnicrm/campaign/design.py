@@ -79,7 +79,11 @@ def assign_groups(audience: pd.DataFrame, strata: list[str], control_share: floa
     the first round(share x size) are control and the rest go to the arms in turn (blocked:
     every stratum holds the control share and equal arms up to one person)."""
     a = audience[["person_id", *strata]].copy()
-    a["stratum"] = a[strata].astype(str).agg(" / ".join, axis=1) if strata else "all"
+    stratum = pd.Series("all", index=a.index)
+    for i, col in enumerate(strata):  # "high / active": column by column, not row by row
+        part = a[col].astype(str)
+        stratum = part if i == 0 else stratum + " / " + part
+    a["stratum"] = stratum
     a["_key"] = _unit_hash(a["person_id"], f"assign|{seed}")
     a = a.sort_values(["stratum", "_key"], kind="stable")
     rank = a.groupby("stratum").cumcount().to_numpy()
