@@ -61,13 +61,13 @@ def _settings():
 
 
 def ours(scratch: Path, persons: int) -> dict:
+    import time
+
     import pandas as pd
 
     from omnicrm.campaign import design_campaign
 
     inputs = _inputs(persons)
-    import time
-
     t0 = time.perf_counter()
     out = design_campaign(_settings(), **inputs, now=pd.Timestamp("2026-12-03"))
     for (channel, wave), part in out["exports"].groupby(["channel", "wave"]):

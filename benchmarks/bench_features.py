@@ -112,19 +112,26 @@ def peer(scratch: Path, data: str) -> dict:
             "orders": int(features["frequency"].sum())}
 
 
-def run(opts: Options) -> list[Row]:
+def prepare_tiled(opts: Options, data: str, name: str) -> tuple[int, int, dict]:
+    """The tiled world at ``opts``' size written to ``data`` (``base/``: one copy, ``full/``:
+    all), measured in its own process: (persons, copies, row counts per table)."""
     n = opts.persons or (PERSONS_QUICK if opts.quick else PERSONS)
     copies = COPIES_QUICK if opts.quick else COPIES
     min_events = MIN_EVENTS_QUICK if opts.quick else MIN_EVENTS
+    progress(f"{name}: preparing {fmt_int(n)} persons ({copies} copies of a "
+             f"{fmt_int(n // copies)}-person world)")
+    prep = measure("benchmarks.bench_features:prepare",
+                   {"data": data, "persons": n, "copies": copies, "min_events": min_events},
+                   label=f"{name} prepare", max_rss_gb=opts.max_rss_gb)
+    rows = prep.info["rows"]
+    progress(f"{name}: prepared in {prep.seconds:.0f} s: {fmt_int(rows['full.events'])} "
+             f"events, {fmt_int(rows['full.orders'])} orders")
+    return n, copies, rows
+
+
+def run(opts: Options) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="omnicrm-bench-features-") as data:
-        progress(f"{NAME}: preparing {fmt_int(n)} persons ({copies} copies of a "
-                 f"{fmt_int(n // copies)}-person world)")
-        prep = measure("benchmarks.bench_features:prepare",
-                       {"data": data, "persons": n, "copies": copies, "min_events": min_events},
-                       label=f"{NAME} prepare", max_rss_gb=opts.max_rss_gb)
-        rows = prep.info["rows"]
-        progress(f"{NAME}: prepared in {prep.seconds:.0f} s: {fmt_int(rows['full.events'])} "
-                 f"events, {fmt_int(rows['full.orders'])} orders")
+        n, copies, rows = prepare_tiled(opts, data, NAME)
         size = f"{fmt_int(n)} persons, {short_count(rows['full.events'])} events"
         progress(f"{NAME}: ours = narwhals on DuckDB over Parquet")
         try:

@@ -16,13 +16,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from .bench_features import prepare_tiled
 from .common import GB, MeasurementFailed, Options, Row, fmt_int, measure, progress, short_count
 
 NAME = "kpi"
 PEER = "pandas in memory"
-PERSONS, PERSONS_QUICK = 1_000_000, 20_000
-COPIES, COPIES_QUICK = 8, 2
-MIN_EVENTS, MIN_EVENTS_QUICK = 50_000_000, 0
 TABLES = ("orders", "events", "registrations", "person_index")
 TIERS = ("high", "mid", "low", "new")
 
@@ -94,18 +92,10 @@ def equal(o: dict, p: dict, scale: float) -> bool:
 
 
 def run(opts: Options) -> list[Row]:
-    n = opts.persons or (PERSONS_QUICK if opts.quick else PERSONS)
-    copies = COPIES_QUICK if opts.quick else COPIES
-    min_events = MIN_EVENTS_QUICK if opts.quick else MIN_EVENTS
     with tempfile.TemporaryDirectory(prefix="omnicrm-bench-kpi-") as data:
-        progress(f"{NAME}: preparing {fmt_int(n)} persons ({copies} copies of a "
-                 f"{fmt_int(n // copies)}-person world)")
-        prep = measure("benchmarks.bench_features:prepare",
-                       {"data": data, "persons": n, "copies": copies, "min_events": min_events},
-                       label=f"{NAME} prepare", max_rss_gb=opts.max_rss_gb)
-        rows = prep.info["rows"]
+        n, copies, rows = prepare_tiled(opts, data, NAME)
         size = f"{fmt_int(n)} persons, {short_count(rows['full.events'])} events"
-        progress(f"{NAME}: prepared in {prep.seconds:.0f} s; ours = DuckDB over Parquet")
+        progress(f"{NAME}: ours = DuckDB over Parquet")
         try:
             o = measure("benchmarks.bench_kpi:ours", {"data": f"{data}/full"},
                         label=f"{NAME} ours", preload=("omnicrm.kpi.tables", "duckdb"),

@@ -280,7 +280,7 @@ def design_campaign(s: CampaignSettings, people: pd.DataFrame, coupon_plan: pd.D
         {"check": "expected cost within budget", "passed": bool(expected_cost <= b.budget),
          "detail": f"¥{expected_cost:,.0f} of ¥{b.budget:,.0f}"},
         {"check": "contact-frequency cap",
-         "passed": True,
+         "passed": not members["person_id"].isin(capped).any(),
          "detail": f"{counts['over_frequency_cap']:,} members at the cap of {s.frequency_cap} "
                    f"messages in {s.frequency_window_days} days left out"},
         {"check": "control group never exported",
