@@ -100,6 +100,32 @@ def _derived_segments(pre: pd.DataFrame, lifecycle: dict) -> pd.DataFrame:
     return out
 
 
+def _segments_before(tables: dict, campaign_id: str, start: pd.Timestamp
+                     ) -> tuple[pd.DataFrame | None, str]:
+    """The segment table to cut this campaign by, never one from after its start (a segment
+    the campaign moved people into is a post-treatment cut), and a note saying which:
+    ``campaign_segments`` (the segments pipeline's tiers and stages as of each campaign's
+    start), else ``customer_segments`` when its cut-off is not after the start, else none
+    (segments are then derived from pre-campaign orders)."""
+    at_start = tables.get("campaign_segments")
+    if at_start is not None and len(at_start):
+        rows = at_start[at_start["campaign_id"] == campaign_id]
+        if len(rows):
+            return rows, (f"are the segments pipeline's as of the campaign's start "
+                          f"({start.date()})")
+    given = tables.get("customer_segments")
+    if given is None:
+        return None, ""
+    cutoff = pd.to_datetime(given["cutoff_date"]).max() if "cutoff_date" in given else None
+    if cutoff is not None and cutoff <= start:
+        return given, (f"come from customer_segments as of {cutoff.date()}, before the "
+                       "campaign started")
+    when = f"as of {cutoff.date()}" if cutoff is not None else "of an unknown date"
+    return None, (f"customer_segments is {when}, after the campaign started: cutting by it "
+                  "would be a post-treatment cut, so it is not used (the segments pipeline "
+                  "writes campaign_segments, segments as of each campaign's start).")
+
+
 def build_analysis_table(campaign_id: str, tables: dict, params: dict | None = None
                          ) -> tuple[pd.DataFrame, dict, list[str]]:
     """One row per campaign member record: group, arm, contacts, the person's outcomes in the
@@ -204,23 +230,23 @@ def build_analysis_table(campaign_id: str, tables: dict, params: dict | None = N
     counted = ["pre_spend", "pre_orders", "orders_last_365", "spend_last_365"]
     pre[counted] = pre[counted].fillna(0)
     segs = _derived_segments(pre, _lifecycle(tables.get("segments_lifecycle")))
-    given = tables.get("customer_segments")
+    given, source = _segments_before(tables, campaign_id, start)
     wanted = p["segment_columns"]
+    missing = list(wanted)
     if given is not None:
         have = [col for col in wanted if col in given.columns]
         if have:
             gs = given.drop_duplicates("person_id").set_index("person_id")[have]
             segs[have] = gs.reindex(segs.index).fillna("unknown").astype(str)
-            notes.append(f"Segments {', '.join(have)} come from customer_segments (as of its "
-                         "own cutoff date, which may be after the campaign).")
+            notes.append(f"Segments {', '.join(have)} {source}.")
         missing = [col for col in wanted if col not in have]
-    else:
-        missing = list(wanted)
+    elif source:
+        notes.append(source)
     derivable = [col for col in missing if col in segs.columns]
     if derivable:
         notes.append(f"Segments {', '.join(derivable)} are derived from pre-campaign orders "
-                     "(spend tertiles; the segments pipeline's lifecycle rule) because "
-                     "customer_segments has none.")
+                     "(spend tertiles; the segments pipeline's lifecycle rule), as of the "
+                     "campaign's start.")
     wanted = [col for col in wanted if col in segs.columns]
     p["segment_columns"] = wanted
     pre = pre.drop(columns="spend_last_365").join(segs[wanted])

@@ -17,7 +17,8 @@ REQUIRED = ["campaigns", "campaign_offers", "campaign_members", "campaign_sends"
             "coupon_redemptions", "orders"]
 # optional datasets and the file each pipeline documents, used when the catalog lacks them
 OPTIONAL = {"person_index": "data/03_primary/person_index.parquet",
-            "customer_segments": "data/07_model_output/customer_segments.parquet"}
+            "customer_segments": "data/07_model_output/customer_segments.parquet",
+            "campaign_segments": "data/07_model_output/campaign_segments.parquet"}
 
 
 @contextmanager

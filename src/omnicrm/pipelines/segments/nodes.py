@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
+from omnicrm.features import source_tables
+from omnicrm.segments.as_of import as_of_engine, campaign_start_segments
 from omnicrm.segments.evaluation import evaluate_segments
 from omnicrm.segments.profiles import (
     fit_value_tiers,
@@ -13,9 +17,26 @@ from omnicrm.segments.rules import assign_segments
 from omnicrm.segments.tiers import ValueTierModel
 
 __all__ = ["assign_segments", "evaluate_segments", "fit_value_tiers", "plot_segment_map",
-           "plot_tier_profiles", "profile_value_tiers", "track_model"]
+           "plot_tier_profiles", "profile_value_tiers", "segments_at_campaign_starts",
+           "track_model"]
 
 
 def track_model(model: ValueTierModel) -> ValueTierModel:
     """The fitted model again, for the catalog entry that logs it to the MLflow run."""
     return model
+
+
+def segments_at_campaign_starts(orders: pd.DataFrame, order_items: pd.DataFrame,
+                                products: pd.DataFrame, events: pd.DataFrame,
+                                campaign_members: pd.DataFrame,
+                                coupon_redemptions: pd.DataFrame, registrations: pd.DataFrame,
+                                person_index: pd.DataFrame, campaigns: pd.DataFrame,
+                                value_tier_model: ValueTierModel, features: dict,
+                                segments: dict, engine: dict | None = None) -> pd.DataFrame:
+    """``campaign_segments``: every campaign member's tier, stage and RFM state as of the
+    campaign's start, for the reports' segment cuts (omnicrm.segments.as_of)."""
+    tables = source_tables(orders, order_items, events, campaign_members, coupon_redemptions,
+                           registrations, person_index)
+    name, options = as_of_engine(engine)
+    return campaign_start_segments(tables, products, campaigns, value_tier_model, features,
+                                   segments, name, options)
