@@ -130,7 +130,11 @@ def main(argv: list[str]) -> None:
             logged("synthetic world", BIN / "kedro", "run", "--pipeline", "synthetic", log=log)
             logged("pipelines", BIN / "kedro", "run", *rest, log=log)
             logged("evaluation", BIN / "kedro", "run", "--pipeline", "evaluation", log=log)
-        # every campaign report and the weekly reports of the last weeks, then what was made
+        # the campaign loop: design the next campaign with its holdout (and exports), run it
+        # in the synthetic world, then every campaign's report (the new one's included) and
+        # the weekly reports of the last weeks, then what was made
+        sh(BIN / "omnicrm", "campaign", "plan")
+        sh(BIN / "omnicrm", "simulate")
         sh(BIN / "omnicrm", "reports")
         sh(PY, "-m", "omnicrm.summary", ROOT)
     elif cmd == "test":

@@ -6,6 +6,7 @@
     omnicrm docs                                 # regenerate docs/data_dictionary.md
     omnicrm ui                                   # MLflow UI on the project's store
     omnicrm campaign plan [--brief F.yml]        # design the next campaign with a holdout
+    omnicrm simulate                             # run it in the synthetic world
     omnicrm score --input F --output F.parquet   # batch-score with the registered champion
     omnicrm serve                                # serve the champion over HTTP
 """
@@ -116,8 +117,10 @@ from omnicrm.identity.cli import link  # noqa: E402
 from omnicrm.reporting.cli import reports  # noqa: E402
 from omnicrm.repurchase.cli import repurchase  # noqa: E402
 from omnicrm.scoring.cli import score, serve  # noqa: E402
+from omnicrm.synthetic.cli import simulate  # noqa: E402
 
 cli.add_command(campaign)
+cli.add_command(simulate)
 cli.add_command(link)
 cli.add_command(reports)
 cli.add_command(repurchase)

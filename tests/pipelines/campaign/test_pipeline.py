@@ -4,6 +4,8 @@ members' channel keys only, and nothing personal reaches MLflow."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -92,3 +94,113 @@ def test_plan_refuses_a_bad_brief_with_one_message_and_writes_nothing(designed: 
     assert isinstance(result.exception, SystemExit)  # a message, not a traceback
     assert not (designed / "data/09_exports/N009").exists()
     assert not (designed / "data/09_exports/C001").exists()
+
+
+# --- the loop: the design run in the synthetic world, then reported like any campaign ----
+
+@pytest.fixture(scope="module")
+def simulated(designed: Path, tmp_path_factory) -> Path:
+    """A copy of the designed project after `omnicrm simulate` (the shared one stays as is)."""
+    from click.testing import CliRunner
+
+    from omnicrm.cli import cli
+
+    dest = tmp_path_factory.mktemp("simulated") / "project"
+    shutil.copytree(designed, dest, symlinks=True)
+    cwd = Path.cwd()
+    os.chdir(dest)
+    try:
+        result = CliRunner().invoke(cli, ["simulate"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert "true lift by arm: A +" in result.output
+    return dest
+
+
+def _raw(project: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(project / "data" / "01_raw" / f"{name}.parquet")
+
+
+def test_the_simulated_campaign_is_appended_and_nothing_else_changes(designed: Path,
+                                                                      simulated: Path):
+    members = pd.read_parquet(designed / "data/07_model_output/campaign_design/members.parquet")
+    for name in ("orders", "order_items", "events", "campaign_sends", "campaign_members",
+                 "coupon_redemptions"):
+        before, after = _raw(designed, name), _raw(simulated, name)
+        assert len(after) > len(before), name
+        pd.testing.assert_frame_equal(after.head(len(before)), before, check_dtype=False)
+    orders = _raw(simulated, "orders")
+    new = orders.iloc[len(_raw(designed, "orders")):]
+    assert new["ordered_at"].min() > pd.Timestamp("2026-11-01")
+    assert new["ordered_at"].max() < pd.Timestamp("2026-11-30")
+    assert orders["order_id"].is_unique and _raw(simulated, "events")["event_id"].is_unique
+    sends = _raw(simulated, "campaign_sends").query("campaign_id == 'N001'")
+    group = members.set_index("record_id")["group"]
+    assert (group[sends["record_id"]] == "treatment").all()  # the control is never contacted
+    # wave 2 (SMS) goes only to records whose wave-1 message was not opened
+    w1 = sends[sends["wave"] == 1].set_index("record_id")["opened_at"]
+    w2 = sends[sends["wave"] == 2]
+    assert len(w2) and w1.reindex(w2["record_id"]).isna().all()
+    red = _raw(simulated, "coupon_redemptions").query("campaign_id == 'N001'")
+    assert len(red) and (new.set_index("order_id").loc[red["order_id"], "coupon_discount"]
+                         == 20).all()
+
+
+def test_the_report_of_the_simulated_campaign_covers_the_true_effect(simulated: Path):
+    from omnicrm.reporting.campaign import analyse_campaign
+    from omnicrm.reporting.data import load_tables
+
+    results = analyse_campaign("N001", load_tables(simulated))
+    truth = pd.read_parquet(simulated / "data/00_truth/truth_campaign_outcomes.parquet")
+    truth = truth[(truth["campaign_id"] == "N001") & (truth["group"] == "treatment")]
+    effect = float((truth["p_buy_treated"] - truth["p_buy_control"]).mean())
+    conv = results.lifts.loc["conversion"]
+    assert effect > 0.005
+    assert conv["abs_low"] <= effect <= conv["abs_high"], (conv, effect)
+    # the segments it is cut by are from before the campaign (customer_segments' cut-off)
+    assert any("before the campaign started" in n for n in results.notes), results.notes
+
+
+def test_the_world_draws_match_its_own_expectations(designed: Path):
+    """The drawn outcomes average to the truth's P(buy) in both groups (the simulator opens,
+    redeems and buys as the response model says), over three independent runs."""
+    from omnicrm.config import load_parameters
+    from omnicrm.synthetic.simulate import simulate_campaign
+
+    design_dir = designed / "data/07_model_output/campaign_design"
+    design = {t: pd.read_parquet(design_dir / f"{t}.parquet")
+              for t in ("campaigns", "offers", "members", "waves")}
+    raw = {n: _raw(designed, n) for n in (
+        "pos_members", "tmall_members", "wechat_members", "web_members", "stores", "products",
+        "orders", "events", "campaigns", "coupon_redemptions")}
+    truth = {n: pd.read_parquet(designed / f"data/00_truth/{n}.parquet")
+             for n in ("truth_persons", "truth_records")}
+    params = load_parameters(project_path=designed)["synthetic"]
+    gaps = {"treatment": [], "control": []}
+    for k in range(3):
+        d = {**design, "campaigns": design["campaigns"].assign(campaign_id=f"R{k}"),
+             "members": design["members"].assign(campaign_id=f"R{k}")}
+        out = simulate_campaign(d, raw, truth, params).tables["truth_campaign_outcomes"]
+        for g, rows in out.groupby("group"):
+            col = "p_buy_treated" if g == "treatment" else "p_buy_control"
+            gaps[g].append((rows["bought"].mean() - rows[col].mean(),
+                            (rows[col] * (1 - rows[col])).sum() ** 0.5 / len(rows)))
+    for g, runs in gaps.items():
+        gap = sum(x for x, _ in runs) / 3
+        se = (sum(s**2 for _, s in runs) ** 0.5) / 3
+        assert abs(gap) < 3.5 * se, (g, runs)
+
+
+def test_simulate_refuses_a_campaign_already_run_and_writes_nothing(simulated: Path,
+                                                                    monkeypatch):
+    from click.testing import CliRunner
+
+    from omnicrm.cli import cli
+
+    before = (simulated / "data/01_raw/orders.parquet").stat().st_mtime_ns
+    monkeypatch.chdir(simulated)
+    result = CliRunner().invoke(cli, ["simulate"])
+    assert result.exit_code == 1
+    assert "N001 is already in the raw campaigns table" in result.output
+    assert (simulated / "data/01_raw/orders.parquet").stat().st_mtime_ns == before
