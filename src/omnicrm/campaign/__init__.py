@@ -8,7 +8,9 @@ from .design import (
     control_share_for,
     design_campaign,
     in_global_holdout,
+    later_wave_export,
+    member_key_table,
 )
 
 __all__ = ["CampaignDesignError", "assign_groups", "control_share_for", "design_campaign",
-           "in_global_holdout"]
+           "in_global_holdout", "later_wave_export", "member_key_table"]

@@ -2,6 +2,7 @@
 
     omnicrm campaign plan                          # the brief in parameters_campaign.yml
     omnicrm campaign plan --brief winter.yml       # keys in the file replace conf's brief
+    omnicrm campaign export --wave 2               # a later wave, once earlier opens are in
 """
 
 from __future__ import annotations
@@ -78,3 +79,54 @@ def plan(brief_path: Path | None, env: str | None) -> None:
         click.echo(f"  export {path.relative_to(root)}")
     click.echo(f"  design tables: data/07_model_output/campaign_design/ (copy them into "
                f"data/01_raw with the results once {cid} has run)")
+
+
+@campaign.command()
+@click.option("--wave", type=click.IntRange(min=2), required=True,
+              help="The wave to export (its audience known once the waves before it ran).")
+@click.option("--env", default=None, help="Kedro conf environment merged over conf/base.")
+def export(wave: int, env: str | None) -> None:
+    """Export a later wave of the designed campaign (e.g. SMS to wave-1 non-openers) once
+    the earlier waves' sends, with their opens, are in campaign_sends."""
+    import logging
+    import warnings
+
+    from omnicrm.campaign.design import (
+        CampaignDesignError,
+        later_wave_export,
+        member_key_table,
+    )
+    from omnicrm.campaign.settings import campaign_settings
+    from omnicrm.cli import project_root
+    from omnicrm.config import load_parameters
+    from omnicrm.reporting.data import _exists, _in_dir, project_catalog
+
+    warnings.filterwarnings("ignore")
+    logging.getLogger("kedro").setLevel(logging.WARNING)
+    root = project_root()
+    catalog = project_catalog(root, env)
+    settings = campaign_settings(load_parameters(env, root)["campaign"])
+    with _in_dir(root):
+        design = {}
+        for t in ("members", "offers", "waves"):
+            if not _exists(catalog, f"campaign_design_{t}"):
+                raise click.ClickException("no campaign design: run `omnicrm campaign plan` "
+                                           "first")
+            design[t] = catalog.load(f"campaign_design_{t}")
+        channels = ("pos", "tmall", "wechat", "web")
+        keys = member_key_table({c: catalog.load(f"{c}_members") for c in channels},
+                                settings.member_keys)
+        try:
+            rows = later_wave_export(wave, design["members"], design["offers"], design["waves"],
+                                     catalog.load("campaign_sends"),
+                                     catalog.load("person_index"), keys)
+        except CampaignDesignError as exc:
+            raise click.ClickException(str(exc)) from None
+        if rows.empty:
+            raise click.ClickException(f"wave {wave}: nobody to send to (every treated member "
+                                       "opened an earlier wave or has no key in its channel)")
+        cid, channel = rows["campaign_id"].iloc[0], rows["channel"].iloc[0]
+        catalog.save("campaign_exports",
+                     {f"{cid}/{channel}_wave{wave}": rows.drop(columns=["campaign_id"])})
+    click.echo(f"campaign {cid} wave {wave}: {len(rows):,} treated members who did not open "
+               f"an earlier wave -> data/09_exports/{cid}/{channel}_wave{wave}.csv")

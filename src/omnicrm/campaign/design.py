@@ -299,3 +299,61 @@ def design_campaign(s: CampaignSettings, people: pd.DataFrame, coupon_plan: pd.D
             "campaign_members": campaign_members_out, "campaign_waves": waves,
             "design_checks": checks, "design_balance": balance, "design_summary": summary,
             "exports": exports_out}
+
+
+# --- keys and later waves ----------------------------------------------------------------
+
+EXPORT_COLUMNS = ["campaign_id", "wave", "channel", "send_channel", "send_on", "member_key",
+                  "arm", "coupon_threshold", "discount"]
+
+
+def member_key_table(tables: dict[str, pd.DataFrame], keys: dict[str, str]) -> pd.DataFrame:
+    """record_id, channel, member_key: each record's id in its own channel's tool.
+    ``tables``: channel -> that channel's member table; ``keys``: channel -> key column."""
+    frames = []
+    for channel, table in tables.items():
+        column = keys.get(channel)
+        if column is None:
+            continue
+        if column not in table:
+            raise CampaignDesignError(f"campaign.member_keys.{channel}: no column '{column}' "
+                                      f"in {channel}_members")
+        frames.append(pd.DataFrame({"record_id": table["record_id"], "channel": channel,
+                                    "member_key": table[column].astype("string")}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def later_wave_export(wave: int, members: pd.DataFrame, offers: pd.DataFrame,
+                      waves: pd.DataFrame, sends: pd.DataFrame, person_index: pd.DataFrame,
+                      member_keys: pd.DataFrame) -> pd.DataFrame:
+    """The export of a wave whose audience is the non-openers of the waves before it, once
+    those waves' sends (with their opens) are in ``sends``: the treated persons none of whose
+    records opened an earlier wave, keyed in this wave's channel (never the control)."""
+    w = waves[waves["wave"] == wave]
+    cid = str(members["campaign_id"].iloc[0])
+    if w.empty:
+        raise CampaignDesignError(f"campaign {cid} has no wave {wave} (waves: "
+                                  f"{sorted(waves['wave'].tolist())})")
+    w = w.iloc[0]
+    earlier = sends[(sends["campaign_id"] == cid) & (sends["wave"] < wave)]
+    missing = sorted(set(range(1, wave)) - set(earlier["wave"]))
+    if missing:
+        raise CampaignDesignError(
+            f"campaign {cid}: wave(s) {missing} have no sends in campaign_sends yet; import "
+            "the marketing tool's send log (with the opens) before exporting wave "
+            f"{wave}")
+    person = person_index.drop_duplicates("record_id").set_index("record_id")["person_id"]
+    treated = members[members["group"] == "treatment"].assign(
+        person_id=lambda m: m["record_id"].map(person).fillna(m["record_id"]))
+    if w["audience"] == "non_openers":
+        opened = earlier.loc[earlier["opened_at"].notna(), "record_id"]
+        openers = set(opened.map(person).fillna(opened))
+        treated = treated[~treated["person_id"].isin(openers)]
+    treated = treated.drop_duplicates("person_id").merge(
+        offers[["arm", "coupon_threshold", "discount"]], on="arm")
+    keys = member_keys[member_keys["channel"] == w["channel"]].merge(
+        person_index[["record_id", "person_id"]], on="record_id").dropna(subset=["member_key"])
+    keys = keys.sort_values("record_id").drop_duplicates("person_id")
+    out = treated.merge(keys[["person_id", "member_key"]], on="person_id")
+    return out.assign(campaign_id=cid, wave=int(wave), channel=w["channel"],
+                      send_channel=w["send_channel"], send_on=w["send_on"])[EXPORT_COLUMNS]

@@ -204,3 +204,32 @@ def test_simulate_refuses_a_campaign_already_run_and_writes_nothing(simulated: P
     assert result.exit_code == 1
     assert "N001 is already in the raw campaigns table" in result.output
     assert (simulated / "data/01_raw/orders.parquet").stat().st_mtime_ns == before
+
+
+def test_wave_two_is_exported_to_the_treated_who_did_not_open_wave_one(designed: Path,
+                                                                       simulated: Path,
+                                                                       monkeypatch):
+    from click.testing import CliRunner
+
+    from omnicrm.cli import cli
+
+    monkeypatch.chdir(designed)  # wave 1 has not run there: nobody's opens are known
+    refused = CliRunner().invoke(cli, ["campaign", "export", "--wave", "2"])
+    assert refused.exit_code == 1 and "have no sends in campaign_sends yet" in refused.output
+    assert not (designed / "data/09_exports/N001/pos_wave2.csv").exists()
+
+    monkeypatch.chdir(simulated)
+    result = CliRunner().invoke(cli, ["campaign", "export", "--wave", "2"])
+    assert result.exit_code == 0, result.output
+    export = pd.read_csv(simulated / "data/09_exports/N001/pos_wave2.csv", dtype=str)
+    index = pd.read_parquet(simulated / "data/03_primary/person_index.parquet")
+    person = index.set_index("record_id")["person_id"]
+    pos = _raw(simulated, "pos_members")
+    by_key = pos.set_index("member_card_no")["record_id"].map(person)
+    members = pd.read_parquet(simulated / "data/07_model_output/campaign_design/members.parquet")
+    treated = set(members.loc[members["group"] == "treatment", "record_id"].map(person))
+    sends = _raw(simulated, "campaign_sends").query("campaign_id == 'N001' and wave == 1")
+    openers = set(sends.loc[sends["opened_at"].notna(), "record_id"].map(person))
+    expected = (treated - openers) & set(person[pos["record_id"]])
+    assert len(expected) > 100 and set(by_key[export["member_key"]]) == expected
+    assert (export["send_channel"] == "sms").all() and (export["arm"] == "A").all()

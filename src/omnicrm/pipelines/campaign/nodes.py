@@ -6,7 +6,7 @@ import logging
 
 import pandas as pd
 
-from omnicrm.campaign import design_campaign
+from omnicrm.campaign import design_campaign, member_key_table
 from omnicrm.campaign.settings import campaign_settings
 from omnicrm.tracking import mlflow_metrics
 
@@ -16,18 +16,8 @@ log = logging.getLogger(__name__)
 def member_keys(pos: pd.DataFrame, tmall: pd.DataFrame, wechat: pd.DataFrame,
                 web: pd.DataFrame, params: dict) -> pd.DataFrame:
     """record_id, channel, member_key: each record's id in its own channel's tool."""
-    keys = campaign_settings(params).member_keys
-    frames = []
-    for channel, table in (("pos", pos), ("tmall", tmall), ("wechat", wechat), ("web", web)):
-        column = keys.get(channel)
-        if column is None:
-            continue
-        if column not in table:
-            raise ValueError(f"campaign.member_keys.{channel}: no column '{column}' in "
-                             f"{channel}_members")
-        frames.append(pd.DataFrame({"record_id": table["record_id"], "channel": channel,
-                                    "member_key": table[column].astype("string")}))
-    return pd.concat(frames, ignore_index=True)
+    return member_key_table({"pos": pos, "tmall": tmall, "wechat": wechat, "web": web},
+                            campaign_settings(params).member_keys)
 
 
 def design(params: dict, segments: pd.DataFrame, features: pd.DataFrame,
