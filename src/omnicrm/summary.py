@@ -52,6 +52,14 @@ def summary_lines(project: Path) -> list[str]:
         lines.append(f"  scoring      {scoring['registered_model_name']} version "
                      f"{scoring['version']} ({role}: {scoring['reason']})")
     reports = project / "reports"
+    design = _read(d / "08_reporting" / "campaign_design_summary.csv")
+    if design is not None and len(design):
+        r = design.iloc[0]
+        page = reports / f"{r['campaign_id']}.html"
+        done = f"its report {page}" if page.exists() else "not run yet (no report)"
+        lines.append(f"  campaign     {r['campaign_id']}: {int(r['audience']):,} members, "
+                     f"{int(r['control']):,} held out ({r['control_share']:.0%}), detects a "
+                     f"{r['mde_relative_detectable']:.0%} lift; {done}")
     state = _read(reports / ".rendered.json")
     if state is not None:
         lines.append(f"  reports      {len(state.get('reports', {}))} campaign reports, "

@@ -39,6 +39,8 @@ def campaign() -> None:
 @click.option("--env", default=None, help="Kedro conf environment merged over conf/base.")
 def plan(brief_path: Path | None, env: str | None) -> None:
     """Design the next campaign: the holdout, the checks, the tables and the exports."""
+    import logging
+
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
     from pydantic import ValidationError
@@ -52,6 +54,9 @@ def plan(brief_path: Path | None, env: str | None) -> None:
     bootstrap_project(root)
     runtime = {"campaign": {"brief": _read_brief(brief_path)}} if brief_path else {}
     with KedroSession.create(project_path=root, env=env, runtime_params=runtime) as session:
+        # the command prints the design; Kedro's node-by-node log would bury it
+        for name in ("kedro", "kedro_mlflow"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         context = session.load_context()
         try:  # a malformed brief is refused before anything runs
             CampaignSettings.model_validate(context.params["campaign"])

@@ -160,6 +160,11 @@ def test_the_report_of_the_simulated_campaign_covers_the_true_effect(simulated: 
     assert conv["abs_low"] <= effect <= conv["abs_high"], (conv, effect)
     # the segments it is cut by are from before the campaign (customer_segments' cut-off)
     assert any("before the campaign started" in n for n in results.notes), results.notes
+    from omnicrm.summary import summary_lines
+
+    members = pd.read_parquet(simulated / "data/07_model_output/campaign_design/members.parquet")
+    line = next(ln for ln in summary_lines(simulated) if "campaign " in ln)
+    assert f"N001: {len(members):,} members" in line and "not run yet" in line
 
 
 def test_the_world_draws_match_its_own_expectations(designed: Path):
