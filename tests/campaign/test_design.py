@@ -194,6 +194,16 @@ def test_bad_briefs_stop_with_one_clear_message(inputs, brief, message):
         design_campaign(_settings(**brief), **inputs)
 
 
+def test_a_brief_overlapping_a_campaign_that_holds_everyone_names_it(inputs):
+    members = inputs["campaign_members"]
+    inputs["campaign_members"] = pd.concat([members.iloc[:0], pd.DataFrame({
+        "campaign_id": "C1", "record_id": inputs["person_index"]["record_id"],
+        "group": "treatment", "arm": "A", "assigned_at": pd.Timestamp("2026-11-30")})])
+    with pytest.raises(CampaignDesignError, match="members of the concurrent campaign.s. C1 "
+                                                  "were left out .allow_overlap: true"):
+        design_campaign(_settings(), **inputs)
+
+
 @pytest.mark.parametrize("brief, message", [
     ({"end_date": "2026-12-01"}, "before start_date"),
     ({"arms": [{"arm": "A", "coupon_threshold": 1, "discount": 1}] * 2}, "arm names repeat"),

@@ -193,8 +193,11 @@ def design_campaign(s: CampaignSettings, people: pd.DataFrame, coupon_plan: pd.D
     capped = set(over[over + waves_planned > s.frequency_cap].index)
     counts["over_frequency_cap"] = int(pool["person_id"].isin(capped).sum())
     pool = pool[~pool["person_id"].isin(capped)]
+    overlap = (f"; {counts['in_concurrent_campaigns']:,} members of the concurrent "
+               f"campaign(s) {', '.join(live)} were left out (allow_overlap: true keeps them, "
+               "or move the dates)") if counts.get("in_concurrent_campaigns") else ""
     if pool.empty:
-        raise CampaignDesignError(f"no one is left in the audience ({counts})")
+        raise CampaignDesignError(f"no one is left in the audience ({counts}){overlap}")
     # the holdout's size from the power calculation
     baseline = _baseline(b, campaign_members, orders, campaigns, person_index)
     arms = [a.arm for a in b.arms]
@@ -212,7 +215,7 @@ def design_campaign(s: CampaignSettings, people: pd.DataFrame, coupon_plan: pd.D
             f"the audience of {len(pool):,} cannot detect a {b.mde_relative:.0%} relative lift "
             f"on {baseline:.2%} conversion with {b.power:.0%} power (at a "
             f"{s.max_control_share:.0%} control share it detects {mde:.0%}): widen the "
-            f"audience, use fewer arms or state a larger mde_relative")
+            f"audience, use fewer arms or state a larger mde_relative{overlap}")
     affordable = int(b.budget // mean_cost)
     if len(pool) * (1 - share) > affordable:
         keep, before = int(affordable / (1 - share)), len(pool)
