@@ -23,6 +23,12 @@ def find_project_root(start: Path | None = None) -> Path:
 HOOKS = (RunTaggingHooks(),)
 
 
+def _pinned(*names: str) -> list[str]:
+    from omnicrm.tracking import pinned
+
+    return pinned(*names)
+
+
 def _project_uri(relative: str, scheme: str = "") -> str:
     """``${project_uri:mlruns/mlflow.db,sqlite}`` -> sqlite:////abs/project/mlruns/mlflow.db,
     so notebooks started in notebooks/ and runs from the root share one MLflow store."""
@@ -38,5 +44,6 @@ CONFIG_LOADER_ARGS = {
     # an environment overrides single parameters (conf/spark: identity.engine) and keeps
     # the rest of base's nested settings
     "merge_strategy": {"parameters": "soft"},
-    "custom_resolvers": {"project_uri": _project_uri},
+    # ${pinned:scikit-learn,numpy}: a logged model's pip requirements at the installed versions
+    "custom_resolvers": {"project_uri": _project_uri, "pinned": _pinned},
 }

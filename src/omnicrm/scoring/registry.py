@@ -14,7 +14,6 @@ import json
 import logging
 import pickle
 import tempfile
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import mlflow
@@ -24,6 +23,7 @@ from mlflow.models import infer_signature
 
 from omnicrm.scoring.inference import BOOLEAN_FEATURES
 from omnicrm.scoring.run import run_inference
+from omnicrm.tracking import pinned
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +60,7 @@ def scoring_signature(input_example: pd.DataFrame, output_example: pd.DataFrame)
 
 
 def _requirements() -> list[str]:
-    reqs = []
-    for name in REQUIREMENTS:
-        try:
-            reqs.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:  # pragma: no cover
-            reqs.append(name)
-    return reqs
+    return pinned(*REQUIREMENTS)
 
 
 def gate_decision(candidate: dict[str, float], champion: dict[str, float] | None,

@@ -1,4 +1,4 @@
-"""Nodes of the journeys pipeline: the logic is in omnicrm.campaign.journeys."""
+"""Nodes of the journeys pipeline: the logic is in omnicrm.journeys."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import logging
 import pandas as pd
 
 from omnicrm.campaign import member_key_table
-from omnicrm.campaign.journeys import journey_audience
-from omnicrm.campaign.settings import campaign_settings, journey_settings
+from omnicrm.campaign.settings import campaign_settings
+from omnicrm.journeys import journey_audience
+from omnicrm.journeys.settings import journey_settings
 from omnicrm.tracking import mlflow_metrics
 
 log = logging.getLogger(__name__)

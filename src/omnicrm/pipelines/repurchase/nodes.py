@@ -25,7 +25,7 @@ from omnicrm.repurchase.training import (
     person_orders,
     train_and_compare,
 )
-from omnicrm.tracking import mlflow_metrics
+from omnicrm.tracking import mlflow_metrics, pinned
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,9 @@ def register_seven_day_model(model: RepurchaseModel, comparison: pd.DataFrame,
     import mlflow.xgboost
 
     info = mlflow.xgboost.log_model(model.booster, name="repurchase_7d_model",
-                                    registered_model_name=name)
+                                    registered_model_name=name,
+                                    pip_requirements=pinned("mlflow", "xgboost", "numpy",
+                                                            "scipy", "pandas"))
     client = mlflow.MlflowClient()
     version = info.registered_model_version
     if version is not None:

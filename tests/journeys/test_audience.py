@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnicrm.campaign.journeys import holdout_draw, journey_audience
-from omnicrm.campaign.settings import JourneySettings
 from omnicrm.contracts import RAW_CONTRACTS, validate
+from omnicrm.journeys import holdout_draw, journey_audience
+from omnicrm.journeys.settings import JourneySettings
 
 TODAY = pd.Timestamp("2026-06-10")
 
