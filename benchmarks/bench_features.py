@@ -15,7 +15,7 @@ import math
 import tempfile
 from pathlib import Path
 
-from .common import GB, MeasurementFailed, Options, Row, fmt_int, measure, progress, short_count
+from .common import GB, Options, Row, fmt_int, measure, measure_ours, progress, short_count
 
 NAME = "features"
 PEER = "plain pandas"
@@ -134,14 +134,9 @@ def run(opts: Options) -> list[Row]:
         n, copies, rows = prepare_tiled(opts, data, NAME)
         size = f"{fmt_int(n)} persons, {short_count(rows['full.events'])} events"
         progress(f"{NAME}: ours = narwhals on DuckDB over Parquet")
-        try:
-            o = measure("benchmarks.bench_features:ours", {"data": f"{data}/full"},
-                        label=f"{NAME} ours", preload=("omnicrm.features", "duckdb"),
-                        max_rss_gb=opts.max_rss_gb)
-            progress(f"{NAME}: ours took {o.seconds:.1f} s, peak RSS {o.peak_rss / GB:.2f} GB")
-        except MeasurementFailed as exc:
-            progress(str(exc))
-            o, failure = None, str(exc)
+        o, failure = measure_ours(NAME, "benchmarks.bench_features:ours",
+                                  {"data": f"{data}/full"}, preload=("omnicrm.features", "duckdb"),
+                                  max_rss_gb=opts.max_rss_gb)
         peer_copies = copies if opts.quick else 1
         peer_dir = f"{data}/full" if opts.quick else f"{data}/base"
         scale = copies / peer_copies

@@ -13,11 +13,11 @@ from pathlib import Path
 from .common import (
     GB,
     Measurement,
-    MeasurementFailed,
     Options,
     Row,
     fmt_int,
     measure,
+    measure_ours,
     progress,
     short_count,
 )
@@ -86,15 +86,9 @@ def run(opts: Options) -> list[Row]:
     extrapolated = f"peer extrapolated from {short_count(n_peer)}" if scale != 1 else ""
 
     progress(f"{NAME}: ours = generate_world(persons={fmt_int(n)}) + Parquet")
-    try:
-        o = measure("benchmarks.bench_generator:ours", {"persons": n}, label=f"{NAME} ours",
-                    preload=("omnicrm.synthetic.world", "omnicrm.datasets"),
-                    max_rss_gb=opts.max_rss_gb)
-        progress(f"{NAME}: ours took {o.seconds:.1f} s, peak RSS {o.peak_rss / GB:.2f} GB")
-    except MeasurementFailed as exc:
-        progress(str(exc))
-        o = None
-        failure = str(exc)
+    o, failure = measure_ours(NAME, "benchmarks.bench_generator:ours", {"persons": n},
+                              preload=("omnicrm.synthetic.world", "omnicrm.datasets"),
+                              max_rss_gb=opts.max_rss_gb)
 
     progress(f"{NAME}: peer = {PEER} for {fmt_int(n_peer)} persons")
     p = measure("benchmarks.peers.faker_loop:generate", {"persons": n_peer},

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from .bench_features import prepare_tiled
-from .common import GB, MeasurementFailed, Options, Row, fmt_int, measure, progress, short_count
+from .common import GB, Options, Row, fmt_int, measure, measure_ours, progress, short_count
 
 NAME = "kpi"
 PEER = "pandas in memory"
@@ -96,14 +96,10 @@ def run(opts: Options) -> list[Row]:
         n, copies, rows = prepare_tiled(opts, data, NAME)
         size = f"{fmt_int(n)} persons, {short_count(rows['full.events'])} events"
         progress(f"{NAME}: ours = DuckDB over Parquet")
-        try:
-            o = measure("benchmarks.bench_kpi:ours", {"data": f"{data}/full"},
-                        label=f"{NAME} ours", preload=("omnicrm.kpi.tables", "duckdb"),
-                        max_rss_gb=opts.max_rss_gb)
-            progress(f"{NAME}: ours took {o.seconds:.1f} s, peak RSS {o.peak_rss / GB:.2f} GB")
-        except MeasurementFailed as exc:
-            progress(str(exc))
-            o, failure = None, str(exc)
+        o, failure = measure_ours(NAME, "benchmarks.bench_kpi:ours",
+                                  {"data": f"{data}/full"},
+                                  preload=("omnicrm.kpi.tables", "duckdb"),
+                                  max_rss_gb=opts.max_rss_gb)
         progress(f"{NAME}: peer = {PEER} on the base world ({short_count(n // copies)} persons)")
         p = measure("benchmarks.bench_kpi:peer", {"data": f"{data}/base"},
                     label=f"{NAME} peer", preload=("omnicrm.kpi.tables", "duckdb"),

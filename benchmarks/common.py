@@ -171,3 +171,18 @@ def short_count(n: float) -> str:
             v = n / div
             return f"{v:g}{suffix}"
     return fmt_int(int(n))
+
+
+def measure_ours(name: str, target: str, kwargs: dict, *, preload: tuple[str, ...],
+                 max_rss_gb: float | None) -> tuple[Measurement | None, str | None]:
+    """:func:`measure` of our side, with a failure (over the memory cap, a crash) said on the
+    screen and returned as text instead of raised, so the table still gets the peer's row.
+    Returns (the measurement or None, the failure or None)."""
+    try:
+        m = measure(target, kwargs, label=f"{name} ours", preload=preload,
+                    max_rss_gb=max_rss_gb)
+    except MeasurementFailed as exc:
+        progress(str(exc))
+        return None, str(exc)
+    progress(f"{name}: ours took {m.seconds:.1f} s, peak RSS {m.peak_rss / GB:.2f} GB")
+    return m, None
