@@ -59,7 +59,7 @@ def control_share_for(baseline: float, mde_relative: float, audience: int, arms:
 
 # --- randomisation -----------------------------------------------------------------------
 
-def _unit_hash(keys: pd.Series, salt: str) -> np.ndarray:
+def unit_hash(keys: pd.Series, salt: str) -> np.ndarray:
     """A uniform number in [0, 1) per key, fixed by (key, salt): stable across runs,
     machines and row orders."""
     return np.array([int.from_bytes(hashlib.sha256(f"{salt}|{k}".encode()).digest()[:8], "big")
@@ -70,7 +70,7 @@ def in_global_holdout(person_ids: pd.Series, share: float, season: str) -> np.nd
     """Persons kept out of every campaign of ``season`` (the programme's own control)."""
     if share <= 0:
         return np.zeros(len(person_ids), dtype=bool)
-    return _unit_hash(person_ids, f"global-holdout|{season}") < share
+    return unit_hash(person_ids, f"global-holdout|{season}") < share
 
 
 def assign_groups(audience: pd.DataFrame, strata: list[str], control_share: float,
@@ -84,7 +84,7 @@ def assign_groups(audience: pd.DataFrame, strata: list[str], control_share: floa
         part = a[col].astype(str)
         stratum = part if i == 0 else stratum + " / " + part
     a["stratum"] = stratum
-    a["_key"] = _unit_hash(a["person_id"], f"assign|{seed}")
+    a["_key"] = unit_hash(a["person_id"], f"assign|{seed}")
     a = a.sort_values(["stratum", "_key"], kind="stable")
     rank = a.groupby("stratum").cumcount().to_numpy()
     size = a.groupby("stratum")["person_id"].transform("size").to_numpy()

@@ -23,10 +23,10 @@ control and on Tuesday as treated). Each trigger and day is one campaign
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
+
+from omnicrm.campaign.design import unit_hash
 
 from .settings import JourneySettings
 
@@ -41,9 +41,9 @@ def data_today(orders: pd.DataFrame, events: pd.DataFrame) -> pd.Timestamp:
 
 
 def holdout_draw(person_ids: pd.Series, trigger: str, seed: int) -> np.ndarray:
-    """A uniform number in [0, 1) per person, fixed by seed, trigger and person."""
-    return np.array([int.from_bytes(hashlib.sha1(f"{seed}|{trigger}|{p}".encode()).digest()[:8],
-                                    "big") / 2**64 for p in person_ids.astype(str)])
+    """A uniform number in [0, 1) per person, fixed by seed, trigger and person (the same
+    hash as the campaign design's holdouts)."""
+    return unit_hash(person_ids, f"journey|{seed}|{trigger}")
 
 
 def _person(frame: pd.DataFrame, person_of: pd.Series) -> pd.DataFrame:
@@ -56,9 +56,8 @@ def _fired(persons, wave: int = 1, detail=None, source=None) -> pd.DataFrame:
     addressed if it is in the trigger's channel)."""
     persons = pd.Series(persons, dtype=object)
     d = detail if detail is not None else ""
-    src = source if source is not None else None
     return pd.DataFrame({"person_id": persons.to_numpy(), "wave": wave, "detail": d,
-                         "source": src})
+                         "source": source})
 
 
 def new_followers(registrations: pd.DataFrame, today: pd.Timestamp, hours: int,

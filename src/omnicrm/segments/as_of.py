@@ -9,7 +9,6 @@ campaign's start as the cut-off."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pandas as pd
 
@@ -71,10 +70,3 @@ def campaign_start_segments(tables: dict[str, pd.DataFrame], products: pd.DataFr
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     return pd.concat(parts, ignore_index=True)
 
-
-def as_of_engine(engine: dict[str, Any] | None) -> tuple[str, dict]:
-    """(engine name, options) of the ``feature_engine`` parameters."""
-    from omnicrm.features.settings import engine_settings
-
-    where = engine_settings(engine)
-    return where.name, dict(where.options)

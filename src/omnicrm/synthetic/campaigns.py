@@ -127,6 +127,24 @@ def plan_campaigns(params: dict, start: pd.Timestamp, end: pd.Timestamp
     return campaigns, pd.DataFrame(offers)
 
 
+CLICK_SHARE = 0.35  # of openers
+
+
+def send_rows(campaign_id: str, record_ids: np.ndarray, wave: int, send_channel,
+              sent: np.datetime64, is_open: np.ndarray, rng) -> pd.DataFrame:
+    """campaign_sends rows of one wave: opened some hours after the send (exponential, mean
+    8 h) where ``is_open``, clicked 90 s after by CLICK_SHARE of the openers."""
+    n = len(record_ids)
+    sent = np.datetime64(sent, "ns")
+    o_at = sent + (rng.exponential(8 * 3600, n) * 10**9).astype("timedelta64[ns]")
+    click = is_open & (rng.random(n) < CLICK_SHARE)
+    return pd.DataFrame({
+        "campaign_id": campaign_id, "record_id": record_ids, "wave": wave,
+        "send_channel": send_channel, "sent_at": sent,
+        "opened_at": np.where(is_open, o_at, np.datetime64("NaT")),
+        "clicked_at": np.where(click, o_at + np.timedelta64(90, "s"), np.datetime64("NaT"))})
+
+
 def contact_records(recs: pd.DataFrame, assigned_at: pd.Timestamp) -> pd.DataFrame:
     """One record per person that a campaign assigned at ``assigned_at`` can address, among
     the records registered by then: WeChat, else a card with a mobile, else a web account,
@@ -222,16 +240,9 @@ def run_campaigns(persons: pd.DataFrame, recs: pd.DataFrame, purchases: pd.DataF
         for wave, sel, ch, opened_w, lag_days in (
                 (1, treated, send_ch, opened1, 0), (2, treated & ~opened1, "sms", opened2, 3)):
             k = np.flatnonzero(sel)
-            sent = t_send + np.timedelta64(lag_days, "D")
-            o_at = sent + (rng.exponential(8 * 3600, len(k)) * 10**9).astype("timedelta64[ns]")
-            is_open = opened_w[k]
-            click = is_open & (rng.random(len(k)) < 0.35)
-            sends.append(pd.DataFrame({
-                "campaign_id": c.campaign_id, "record_id": rec_ids[k], "wave": wave,
-                "send_channel": ch if isinstance(ch, str) else ch[k], "sent_at": sent,
-                "opened_at": np.where(is_open, o_at, np.datetime64("NaT")),
-                "clicked_at": np.where(click, o_at + np.timedelta64(90, "s"),
-                                       np.datetime64("NaT"))}))
+            sends.append(send_rows(c.campaign_id, rec_ids[k], wave,
+                                   ch if isinstance(ch, str) else ch[k],
+                                   t_send + np.timedelta64(lag_days, "D"), opened_w[k], rng))
         truth.append(pd.DataFrame({
             "campaign_id": c.campaign_id,
             "person_id": persons["person_id"].to_numpy()[pi],

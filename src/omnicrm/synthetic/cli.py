@@ -83,8 +83,10 @@ def simulate(env: str | None) -> None:
     lifts = ", ".join(f"{a} {v:+.1%}" for a, v in s["true_lift_by_arm"].items())
     click.echo(f"  {s['treated']:,} treated, {s['control']:,} held out; {s['sends']:,} messages "
                f"sent, {s['opened_share']:.0%} of the treated opened")
-    click.echo(f"  conversion {s['conversion_treated']:.2%} treated vs "
-               f"{s['conversion_control']:.2%} control (true lift by arm: {lifts})")
+    control = "no control" if s["conversion_control"] is None else \
+        f"{s['conversion_control']:.2%} control"
+    click.echo(f"  conversion {s['conversion_treated']:.2%} treated vs {control} (true lift by "
+               f"arm: {lifts})")
     click.echo(f"  appended {s['orders']:,} orders, {s['redemptions']:,} redemptions, "
                f"{s['events']:,} events; the data now run to {s['data_end_after']}")
     click.echo("  next: `kedro run` refreshes features and models on the new days; "

@@ -28,13 +28,12 @@ import numpy as np
 import pandas as pd
 
 from . import campaigns as camp
-from . import commerce
+from . import commerce, stages
 from .common import calendar, fmt_ids, rng_for, sample_days, seasonality
 
 #: raw tables the simulation appends to, and the truth table it appends to
 APPENDED = ("campaigns", "campaign_offers", "campaign_members", "campaign_sends", "orders",
             "order_items", "events", "coupon_redemptions", "truth_campaign_outcomes")
-CLICK_SHARE = 0.35  # of openers (as the generator's own campaigns)
 SEND_HOUR = 10
 
 
@@ -56,15 +55,6 @@ def _ids_after(ids: pd.Series, prefix: str) -> int:
         return 1
     nums = pd.to_numeric(ids.astype(str).str.removeprefix(prefix), errors="coerce")
     return int(nums.max()) + 1 if nums.notna().any() else 1
-
-
-def _record_index(people: pd.DataFrame, truth_records: pd.DataFrame,
-                  members: list[pd.DataFrame]) -> pd.DataFrame:
-    reg = pd.concat([m[["record_id", "registered_at"]] for m in members], ignore_index=True)
-    pos = pd.Series(np.arange(len(people)), index=people["person_id"].to_numpy())
-    recs = truth_records.merge(reg, on="record_id", how="left")
-    recs["p"] = pos.reindex(recs["person_id"]).to_numpy()
-    return recs
 
 
 def _check(design: dict[str, pd.DataFrame], raw: dict[str, pd.DataFrame],
@@ -151,7 +141,7 @@ def simulate_campaign(design: dict[str, pd.DataFrame], raw: dict[str, pd.DataFra
     hi = (ext_end - start).days + 1
 
     members = [raw[f"{ch}_members"] for ch in ("pos", "tmall", "wechat", "web")]
-    recs = _record_index(people, truth["truth_records"], members)
+    recs = stages._record_index(people, truth["truth_records"], members)
     if recs["p"].isna().any():
         raise SimulationError("truth_records names persons that truth_persons lacks: the truth "
                               "and the raw tables are from different worlds")
@@ -219,16 +209,9 @@ def simulate_campaign(design: dict[str, pd.DataFrame], raw: dict[str, pd.DataFra
         k = np.flatnonzero(row_treated & reach[u_of_row])
         is_open = person_open[u_of_row[k]] & is_primary[k]
         sent = pd.Timestamp(w.send_on) + pd.Timedelta(hours=SEND_HOUR)
-        lag = (rng.exponential(8 * 3600, len(k)) * 10**9).astype("timedelta64[ns]")
-        o_at = np.datetime64(sent, "ns") + lag
-        click = is_open & (rng.random(len(k)) < CLICK_SHARE)
         opened_on[person_open & (opened_on < 0)] = (pd.Timestamp(w.send_on) - start).days
-        sends.append(pd.DataFrame({
-            "campaign_id": cid, "record_id": dm["record_id"].to_numpy()[k], "wave": int(w.wave),
-            "send_channel": w.send_channel, "sent_at": np.datetime64(sent, "ns"),
-            "opened_at": np.where(is_open, o_at, np.datetime64("NaT")),
-            "clicked_at": np.where(click, o_at + np.timedelta64(90, "s"),
-                                   np.datetime64("NaT"))}))
+        sends.append(camp.send_rows(cid, dm["record_id"].to_numpy()[k], int(w.wave),
+                                    w.send_channel, np.datetime64(sent, "ns"), is_open, rng))
     opened = opened_on >= 0
 
     # one draw per member in the window (common random numbers with the truth above)

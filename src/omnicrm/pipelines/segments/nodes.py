@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from omnicrm.features import source_tables
-from omnicrm.segments.as_of import as_of_engine, campaign_start_segments
+from omnicrm.features.settings import engine_settings
+from omnicrm.segments.as_of import campaign_start_segments
 from omnicrm.segments.evaluation import evaluate_segments
 from omnicrm.segments.profiles import (
     fit_value_tiers,
@@ -37,6 +38,6 @@ def segments_at_campaign_starts(orders: pd.DataFrame, order_items: pd.DataFrame,
     campaign's start, for the reports' segment cuts (omnicrm.segments.as_of)."""
     tables = source_tables(orders, order_items, events, campaign_members, coupon_redemptions,
                            registrations, person_index)
-    name, options = as_of_engine(engine)
+    where = engine_settings(engine)
     return campaign_start_segments(tables, products, campaigns, value_tier_model, features,
-                                   segments, name, options)
+                                   segments, where.name, dict(where.options))
