@@ -103,7 +103,8 @@ def project(tmp_path_factory) -> Path:
 FAST_PARAMS: dict = {"repurchase.seven_day.n_trials": 4, "repurchase.second_purchase.n_trials": 2,
                      "repurchase.propensity.top_categories": 2,
                      "repurchase.propensity.top_brands": 1,
-                     "repurchase.second_purchase.train_cutoffs": 12}
+                     "repurchase.second_purchase.train_cutoffs": 12,
+                     "retention.churn.n_trials": 3}
 
 
 @pytest.fixture(scope="session")
