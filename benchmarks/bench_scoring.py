@@ -58,10 +58,10 @@ def peer(scratch: Path, rows: int) -> dict:
 
     import yaml
 
+    from omnicrm.scoring.pipeline import MODELS
     from omnicrm.segments.tiers import tier_names
 
-    models = {n: pickle.loads((ROOT / f"data/06_models/{n}.pkl").read_bytes())
-              for n in ("value_tier_model", "repurchase_7d_model", "coupon_policy")}
+    models = {n: pickle.loads((ROOT / f"data/06_models/{n}.pkl").read_bytes()) for n in MODELS}
     params = yaml.safe_load((ROOT / "conf/base/parameters_segments.yml").read_text())
     names = tier_names(params["segments"]["n_tiers"])
     f = _features(rows)
@@ -69,8 +69,11 @@ def peer(scratch: Path, rows: int) -> dict:
     tiers = models["value_tier_model"].predict(f)
     p = models["repurchase_7d_model"].predict_proba(f)
     models["repurchase_7d_model"].reasons(f, top_k=3)
+    churn = models["churn_model"].predict_churn(f)
+    value = models["customer_value_model"].predict(f)
     offers = models["coupon_policy"].recommend(f)
-    out = offers.assign(value_tier=tiers, value_tier_name=[names[t] for t in tiers],
+    out = offers.assign(churn_probability=churn, clv=value.iloc[:, -1].to_numpy(),
+                        value_tier=tiers, value_tier_name=[names[t] for t in tiers],
                         repurchase_7d_probability=p)
     return {"rows": len(out), "seconds": time.perf_counter() - start}
 

@@ -229,4 +229,8 @@ def test_the_run_summary_states_what_the_outputs_hold(ran: Path):
     comp = pd.read_csv(ran / "data" / "08_reporting" / "repurchase_model_comparison.csv")
     best = comp[comp["target"] == "buy_7d"]["auc"].max()
     assert f"buy_7d: xgboost AUC {best:.3f}" in text or f"AUC {best:.3f}" in text
+    churn = pd.read_csv(ran / "data" / "08_reporting" / "churn_comparison.csv")
+    auc = churn.set_index("model")["auc"]["xgboost"]
+    winback = pd.read_parquet(ran / "data" / "07_model_output" / "winback_audience.parquet")
+    assert f"churn AUC {auc:.3f}" in text and f"win-back audience {len(winback):,}" in text
     assert "MLflow UI:" in text and "mlruns" in text

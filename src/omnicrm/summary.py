@@ -41,6 +41,17 @@ def summary_lines(project: Path) -> list[str]:
             parts.append(f"{int(prop.sum())} category/brand propensities: mean AUC "
                          f"{best.loc[prop, 'auc'].mean():.3f}")
         lines.append("  models       " + "; ".join(parts))
+    churn = _read(d / "08_reporting" / "churn_comparison.csv")
+    value = _read(d / "08_reporting" / "customer_value_evaluation.csv")
+    winback = _read(d / "07_model_output" / "winback_audience.parquet")
+    if churn is not None and value is not None and winback is not None:
+        auc = churn.set_index("model")["auc"]
+        v = value.iloc[0]
+        how = winback["method"].iloc[0] if len(winback) else "-"
+        lines.append(f"  retention    churn AUC {auc['xgboost']:.3f} (recency rule "
+                     f"{auc['recency_rule']:.3f}); CLV vs the next year's spend: Spearman "
+                     f"{v['spearman_clv_spend']:.2f}, top decile {v['top_decile_capture']:.0%}"
+                     f" of it; win-back audience {len(winback):,} ({how})")
     plan = _read(d / "08_reporting" / "coupon_plan_totals.json")
     if plan is not None:
         lines.append(f"  coupon plan  {plan['offers']:,} offers, expected incremental margin "

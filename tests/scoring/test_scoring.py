@@ -22,8 +22,9 @@ from omnicrm.scoring.inference import SCORE_COLUMNS, ScoringInputError, validate
 from omnicrm.scoring.registry import gate_decision
 
 MODEL = "omnicrm_scoring"
-NUMERIC = ["repurchase_7d_probability", "coupon_threshold", "discount", "uplift_score",
-           "expected_incremental_margin", "expected_cost"]
+NUMERIC = ["repurchase_7d_probability", "churn_probability", "p_alive", "clv",
+           "coupon_threshold", "discount", "uplift_score", "expected_incremental_margin",
+           "expected_cost"]
 
 
 def _client(project: Path):
@@ -92,6 +93,14 @@ def test_batch_scores_carry_the_segments_and_the_models_answers(ran: Path):
     np.testing.assert_allclose(scores["repurchase_7d_probability"],
                                model.predict_proba(features), rtol=1e-6)
     assert scores["repurchase_reasons"].str.len().gt(0).mean() > 0.99
+    churn = pickle.loads((ran / "data/06_models/churn_model.pkl").read_bytes())
+    active = (features["frequency"] > 0) & (features["recency_days"] < churn.active_within_days)
+    assert scores.loc[~active.to_numpy(), "churn_probability"].isna().all()
+    np.testing.assert_allclose(scores.loc[active.to_numpy(), "churn_probability"],
+                               churn.predict_proba(features[active]), rtol=1e-6)
+    value = pd.read_parquet(ran / "data/07_model_output/customer_value.parquet")
+    np.testing.assert_allclose(scores["clv"], value["clv_12m"], rtol=1e-6)
+    assert (scores["clv"].notna() == (features["frequency"] > 0)).all()
     offered = scores["coupon_threshold"] > 0
     assert (scores.loc[offered, "discount"] > 0).all()
     assert (scores.loc[~offered, "discount"] == 0).all()
@@ -122,14 +131,16 @@ def test_a_worse_version_is_registered_but_not_promoted_and_a_better_one_is(ran:
     before = client.get_model_version_by_alias(MODEL, "champion")
     metrics = {k.removeprefix("test."): float(v) for k, v in before.tags.items()
                if k.startswith("test.")}
+    from omnicrm.scoring.pipeline import MODELS
+
     models = {name: pickle.loads((ran / f"data/06_models/{name}.pkl").read_bytes())
-              for name in ("value_tier_model", "repurchase_7d_model", "coupon_policy")}
+              for name in MODELS}
     conf = ran / "conf" / "base"
     params = {"segments": yaml.safe_load((conf / "parameters_segments.yml").read_text())
               ["segments"],
               "scoring": yaml.safe_load((conf / "parameters_scoring.yml").read_text())["scoring"]}
     required = required_columns(models["repurchase_7d_model"], models["coupon_policy"],
-                                params["segments"])
+                                params["segments"], models["churn_model"])
     example = _features(ran).head(3)
     mlflow.set_experiment("omnicrm")
     worse = {**metrics, "repurchase.test_auc": metrics["repurchase.test_auc"] - 0.05}

@@ -6,6 +6,7 @@ team uses today (the recency rule) and what BG/NBD says (1 - P(alive), 1 - P(any
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,22 @@ LABEL = "churned"
 MODELS = ("xgboost", "logistic", "bgnbd_not_alive", "bgnbd_no_purchase", "recency_rule")
 
 
+@dataclass
+class ChurnModel(RepurchaseModel):
+    """The churn model: :meth:`predict_proba` is P(no purchase in ``horizon_days``) for
+    anyone; :meth:`predict_churn` only for its population (bought, less than
+    ``active_within_days`` ago), NaN for the others (never bought, already dormant)."""
+
+    active_within_days: int = 365
+
+    def in_population(self, features: pd.DataFrame) -> np.ndarray:
+        recency = features["recency_days"].to_numpy(float)
+        return (features["frequency"].to_numpy(float) > 0) & (recency < self.active_within_days)
+
+    def predict_churn(self, features: pd.DataFrame) -> np.ndarray:
+        return np.where(self.in_population(features), self.predict_proba(features), np.nan)
+
+
 def churn_split(end: pd.Timestamp, s: ChurnSettings) -> TimeSplit:
     """Train / validation / test cut-offs ``step_days`` apart with one horizon between parts,
     the last test cut-off one horizon before the data's end (labels fully observed)."""
@@ -43,6 +60,7 @@ def active_buyers(features: pd.DataFrame, active_within_days: int) -> pd.DataFra
     ``active_within_days`` before the cut-off."""
     recency = features["recency_days"]
     return features[(features["frequency"] > 0) & (recency < active_within_days)]
+
 
 
 def label_churn(frame: pd.DataFrame, purchases: pd.DataFrame, horizon_days: int
@@ -93,7 +111,7 @@ def compare_churn(predictions: pd.DataFrame) -> pd.DataFrame:
 
 def train_churn_model(frame: pd.DataFrame, split: TimeSplit, s: ChurnSettings, n_jobs: int,
                       seed: int, callbacks: list | None = None
-                      ) -> tuple[RepurchaseModel, pd.DataFrame, pd.DataFrame]:
+                      ) -> tuple[ChurnModel, pd.DataFrame, pd.DataFrame]:
     """Tune (Optuna on train -> validation), refit on train + validation, and compare with
     the baselines on the test cut-offs. ``frame`` holds the active buyers' features at the
     split's cut-offs with the ``churned`` label. Returns the model (its probability is
@@ -110,10 +128,11 @@ def train_churn_model(frame: pd.DataFrame, split: TimeSplit, s: ChurnSettings, n
     comparison.insert(0, "target", target)
     log.info("churn within %d days on the test cut-offs:\n%s", s.horizon_days,
              comparison.to_string(index=False))
-    return trained.model, comparison, predictions
+    model = ChurnModel(**vars(trained.model), active_within_days=s.active_within_days)
+    return model, comparison, predictions
 
 
-def score_churn(features: pd.DataFrame, model: RepurchaseModel, s: ChurnSettings
+def score_churn(features: pd.DataFrame, model: ChurnModel, s: ChurnSettings
                 ) -> pd.DataFrame:
     """Today's active buyers: P(churn in the horizon), its rank (1 = most likely to churn)
     and the top SHAP reasons (in log-odds of churning: + pushes towards churn)."""

@@ -96,3 +96,27 @@ def independence_check(features: pd.DataFrame) -> dict:
         return {"frequency_value_correlation": float("nan")}
     return {"frequency_value_correlation": float(np.corrcoef(freq[rows] - 1,
                                                              value[rows])[0, 1])}
+
+
+def winback_against_truth(audience: pd.DataFrame, features: pd.DataFrame,
+                          mapping: pd.DataFrame, truth_offer_outcomes: pd.DataFrame,
+                          min_days: int, max_days: int) -> dict:
+    """The audience's true effect in the synthetic world's next window: per true person, an
+    offer's effect is its P(buy) less P(buy) with no offer, averaged over the menu (the arms
+    past win-back campaigns sent). Compared, at the audience's size, with members of the same
+    eligible pool drawn at random and with the oracle's pick (the largest true effects)."""
+    t = truth_offer_outcomes
+    none = t[t["coupon_threshold"] == 0].set_index("person_id")["p_buy"]
+    offers = t[t["coupon_threshold"] > 0].groupby("person_id")["p_buy"].mean()
+    effect = (offers - none.reindex(offers.index)).rename("true_effect")
+    r = features["recency_days"]
+    pool = features.loc[(r >= min_days) & (r <= max_days), ["person_id"]]
+    pool = pool.merge(mapping, on="person_id").merge(effect, left_on="true_person_id",
+                                                     right_index=True)
+    chosen = pool[pool["person_id"].isin(audience["person_id"])]
+    k = len(chosen)
+    return {"audience": float(k), "pool": float(len(pool)),
+            "true_effect_audience": float(chosen["true_effect"].mean()) if k else float("nan"),
+            "true_effect_random": float(pool["true_effect"].mean()),
+            "true_effect_oracle": float(pool["true_effect"].nlargest(k).mean())
+            if k else float("nan")}

@@ -36,6 +36,7 @@ class WinbackSettings(Settings):
     dormant_from_days: int
     train_min_days_since_purchase: int
     outcome: Literal["bought", "margin"]
+    audience_share: float
     learners: list[str]
     holdout_campaigns: int
     min_treated_buyers: int

@@ -114,3 +114,20 @@ def fit_customer_value(features: pd.DataFrame, s: ValueSettings) -> CustomerValu
                      f"{mean_value:.2f}")
     return CustomerValueModel(frequency_model, spend_model, mean_value, s.months,
                               s.annual_discount_rate, s.expected_purchases_days, notes)
+
+
+def value_by_segment(customer_segments: pd.DataFrame, customer_value: pd.DataFrame,
+                     churn_scores: pd.DataFrame, churn_column: str) -> pd.DataFrame:
+    """Per value tier and lifecycle stage: persons, buyers, the CLV they hold (sum, mean,
+    share of the base's), mean P(alive) and mean churn probability of the active buyers."""
+    clv = customer_value.columns[-1]
+    f = (customer_segments[["person_id", "value_tier", "value_tier_name", "lifecycle_stage"]]
+         .merge(customer_value[["person_id", "p_alive", clv]], on="person_id", how="left")
+         .merge(churn_scores[["person_id", churn_column]], on="person_id", how="left"))
+    g = f.groupby(["value_tier", "value_tier_name", "lifecycle_stage"], observed=True)
+    out = g.agg(persons=("person_id", "size"), buyers=(clv, "count"),
+                clv_sum=(clv, "sum"), clv_mean=(clv, "mean"), p_alive_mean=("p_alive", "mean"),
+                churn_probability_mean=(churn_column, "mean")).reset_index()
+    total = out["clv_sum"].sum()
+    out.insert(6, "clv_share", out["clv_sum"] / total if total > 0 else np.nan)
+    return out.sort_values(["value_tier", "lifecycle_stage"]).reset_index(drop=True)

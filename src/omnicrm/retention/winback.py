@@ -88,7 +88,8 @@ def winback_audience(features: pd.DataFrame, campaign_members: pd.DataFrame,
     for the middle-band rule. Audience columns: person_id, cutoff_date, recency_days,
     segment (at_risk below ``dormant_from_days``, else dormant), method (uplift or
     middle_band), score (the uplift, or the expected purchases), expected_purchases,
-    winback_rank (1 = first). By uplift, only members with a positive effect are kept."""
+    winback_rank (1 = first). By uplift, the ``audience_share`` of the pool with the largest
+    predicted effects, none negative."""
     pool = eligible(features, s).reset_index(drop=True)
     lapsed = lapsed_members(campaign_members, s)
     why = uplift_data_is_thin(lapsed, s)
@@ -100,7 +101,9 @@ def winback_audience(features: pd.DataFrame, campaign_members: pd.DataFrame,
     prob = activity.reindex(pool["person_id"].astype(str)).to_numpy(float)
     if model is not None:
         score, method = model.predict(as_matrix(pool, columns)), "uplift"
-        keep = score > 0  # a negative effect: the offer would keep them away (or cost more)
+        # the largest effects, and never a negative one (the offer would keep them away)
+        edge = np.quantile(score, 1 - s.audience_share) if len(score) else 0.0
+        keep = (score > 0) & (score >= edge)
     else:
         log.info("win-back audience by the middle band of P(buy): %s", why)
         score, method = prob, "middle_band"

@@ -1,5 +1,6 @@
 """The production inference path, one pure function per step: person features -> value tier
-and lifecycle stage -> 7-day repurchase probability -> coupon offer.
+and lifecycle stage -> 7-day repurchase probability -> churn probability and customer value
+-> coupon offer.
 
 The same functions are the nodes of the Kedro inference pipeline
 (:func:`omnicrm.scoring.pipeline.create_inference_pipeline`) that the batch run, the
@@ -23,8 +24,12 @@ BOOLEAN_FEATURES = ("has_pos", "has_tmall", "has_web", "has_wechat")
 
 #: The output of the scoring model, in this order.
 SCORE_COLUMNS = ("person_id", "value_tier", "value_tier_name", "lifecycle_stage", "rfm_state",
-                 "repurchase_7d_probability", "repurchase_reasons", "coupon_threshold",
-                 "discount", "uplift_score", "expected_incremental_margin", "expected_cost")
+                 "repurchase_7d_probability", "repurchase_reasons", "churn_probability",
+                 "p_alive", "clv", "coupon_threshold", "discount", "uplift_score",
+                 "expected_incremental_margin", "expected_cost")
+#: What the customer value model reads (BG/NBD's x, t_x, T and gamma-gamma's order value).
+VALUE_FEATURES = ("frequency", "recency_days", "tenure_days", "days_since_registration",
+                  "avg_order_value")
 
 
 class ScoringInputError(ValueError):
@@ -32,11 +37,13 @@ class ScoringInputError(ValueError):
     answered with HTTP 400 by the served model."""
 
 
-def required_columns(repurchase_model, coupon_policy, segment_params: dict) -> list[str]:
+def required_columns(repurchase_model, coupon_policy, segment_params: dict,
+                     churn_model=None) -> list[str]:
     """Every input column the inference path reads, ``person_id`` first."""
     window = segment_params["lifecycle"]["engagement_window_days"]
     needed = ["person_id", *SEGMENT_FEATURES, f"collects_{window}d", f"carts_{window}d",
-              *repurchase_model.feature_names, *coupon_policy.feature_names]
+              *repurchase_model.feature_names, *coupon_policy.feature_names,
+              *VALUE_FEATURES, *(churn_model.feature_names if churn_model else [])]
     # the feature table's as-of date is a key, not a feature: no model reads it
     return [c for c in dict.fromkeys(needed) if c != "cutoff_date"]
 
@@ -102,10 +109,10 @@ def validate_input(scoring_input: pd.DataFrame, required: list[str]) -> pd.DataF
 
 
 def check_scoring_input(scoring_input: pd.DataFrame, repurchase_model, coupon_policy,
-                        segment_params: dict) -> pd.DataFrame:
+                        churn_model, segment_params: dict) -> pd.DataFrame:
     """The person features the models need, checked and typed (:func:`validate_input`)."""
-    return validate_input(scoring_input,
-                          required_columns(repurchase_model, coupon_policy, segment_params))
+    return validate_input(scoring_input, required_columns(repurchase_model, coupon_policy,
+                                                          segment_params, churn_model))
 
 
 def segment_persons(features: pd.DataFrame, value_tier_model, segment_params: dict
@@ -140,6 +147,18 @@ def score_repurchase(features: pd.DataFrame, repurchase_model, scoring_params: d
     return out
 
 
+def score_retention(features: pd.DataFrame, churn_model, customer_value_model
+                    ) -> pd.DataFrame:
+    """P(no purchase in the churn horizon) for active buyers, P(alive) and the discounted
+    CLV (over ``retention.value.months``) for buyers; NaN where the model's population does
+    not include the person (never bought; churn: already dormant)."""
+    value = customer_value_model.predict(features)
+    return pd.DataFrame({"person_id": features["person_id"],
+                         "churn_probability": churn_model.predict_churn(features),
+                         "p_alive": value["p_alive"].to_numpy(float),
+                         "clv": value[customer_value_model.columns[-1]].to_numpy(float)})
+
+
 def recommend_offers(features: pd.DataFrame, coupon_policy) -> pd.DataFrame:
     """The best "spend X get Y off" offer per person (0/0 = no offer) and its expectations."""
     offers = coupon_policy.recommend(features).reset_index(drop=True)
@@ -148,10 +167,11 @@ def recommend_offers(features: pd.DataFrame, coupon_policy) -> pd.DataFrame:
                    "expected_incremental_margin", "expected_cost"]]
 
 
-def combine_scores(segments: pd.DataFrame, repurchase: pd.DataFrame, offers: pd.DataFrame
-                   ) -> pd.DataFrame:
+def combine_scores(segments: pd.DataFrame, repurchase: pd.DataFrame,
+                   retention: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
     """One row per input person, in input order, with :data:`SCORE_COLUMNS`."""
     scores = segments.merge(repurchase, on="person_id", how="left", validate="1:1")
+    scores = scores.merge(retention, on="person_id", how="left", validate="1:1")
     scores = scores.merge(offers, on="person_id", how="left", validate="1:1")
     for col in ("coupon_threshold", "discount"):
         scores[col] = scores[col].astype("float64")

@@ -2,9 +2,10 @@
 model and runs it at load time (no pickled Python object to go stale across versions).
 
 It loads the fitted artifacts the training run packed (value-tier model, 7-day repurchase
-model, coupon policy, parameters) into an in-memory Kedro catalog and runs the Kedro inference
-pipeline on each request. Requests that cannot be scored raise an MlflowException with
-INVALID_PARAMETER_VALUE, which the scoring server answers with HTTP 400 and a clear message.
+model, churn model, customer value model, coupon policy, parameters) into an in-memory Kedro
+catalog and runs the Kedro inference pipeline on each request. Requests that cannot be scored
+raise an MlflowException with INVALID_PARAMETER_VALUE, which the scoring server answers with
+HTTP 400 and a clear message.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 
 class OmnicrmScoringModel(mlflow.pyfunc.PythonModel):
-    """person features -> tier, lifecycle stage, P(buy in 7 days) and the coupon offer."""
+    """person features -> tier, lifecycle stage, P(buy in 7 days), P(churn), CLV and the
+    coupon offer."""
 
     def load_context(self, context) -> None:
-        from omnicrm.scoring.pipeline import create_inference_pipeline
+        from omnicrm.scoring.pipeline import MODELS, create_inference_pipeline
 
         self.models = {}
-        for name in ("value_tier_model", "repurchase_7d_model", "coupon_policy"):
+        for name in MODELS:
             with open(context.artifacts[name], "rb") as fh:
                 self.models[name] = pickle.load(fh)  # noqa: S301  (our own training run's)
         with open(context.artifacts["parameters"], encoding="utf-8") as fh:

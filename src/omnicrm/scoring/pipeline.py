@@ -1,5 +1,6 @@
 """The production inference path as a Kedro pipeline: free inputs ``scoring_input`` (person
-features), the fitted ``value_tier_model``, ``repurchase_7d_model`` and ``coupon_policy``, and
+features), the fitted ``value_tier_model``, ``repurchase_7d_model``, ``churn_model``,
+``customer_value_model`` and ``coupon_policy``, and
 ``params:segments`` / ``params:scoring``; single output ``scores``.
 
 The registered MLflow model runs exactly this pipeline per request, and the `scoring` Kedro
@@ -12,14 +13,16 @@ from omnicrm.scoring import inference
 INPUT_NAME = "scoring_input"
 OUTPUT_NAME = "scores"
 #: The fitted models the inference pipeline reads, by catalog name.
-MODELS = ("value_tier_model", "repurchase_7d_model", "coupon_policy")
+MODELS = ("value_tier_model", "repurchase_7d_model", "churn_model", "customer_value_model",
+          "coupon_policy")
 
 
 def create_inference_pipeline() -> Pipeline:
     return Pipeline(
         [
             Node(inference.check_scoring_input,
-                 [INPUT_NAME, "repurchase_7d_model", "coupon_policy", "params:segments"],
+                 [INPUT_NAME, "repurchase_7d_model", "coupon_policy", "churn_model",
+                  "params:segments"],
                  "scoring_features", name="check_scoring_input"),
             Node(inference.segment_persons,
                  ["scoring_features", "value_tier_model", "params:segments"],
@@ -27,10 +30,14 @@ def create_inference_pipeline() -> Pipeline:
             Node(inference.score_repurchase,
                  ["scoring_features", "repurchase_7d_model", "params:scoring"],
                  "scoring_repurchase", name="score_repurchase"),
+            Node(inference.score_retention,
+                 ["scoring_features", "churn_model", "customer_value_model"],
+                 "scoring_retention", name="score_retention"),
             Node(inference.recommend_offers, ["scoring_features", "coupon_policy"],
                  "scoring_offers", name="recommend_offers"),
             Node(inference.combine_scores,
-                 ["scoring_segments", "scoring_repurchase", "scoring_offers"], OUTPUT_NAME,
+                 ["scoring_segments", "scoring_repurchase", "scoring_retention",
+                  "scoring_offers"], OUTPUT_NAME,
                  name="combine_scores"),
         ],
         tags="inference",

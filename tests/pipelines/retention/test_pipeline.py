@@ -71,3 +71,20 @@ def test_winback_audience_is_dormant_or_at_risk_and_ranked(retained):
     assert (audience["segment"] == "dormant").eq(audience["recency_days"] >= 365).all()
     assert audience["score"].is_monotonic_decreasing
     assert audience["method"].nunique() == 1
+
+
+def test_value_profile_adds_up_to_the_base(retained):
+    profile = retained["value_segment_profile"]
+    value = retained["customer_value"]
+    assert profile["persons"].sum() == len(retained["customer_segments"])
+    assert profile["clv_sum"].sum() == pytest.approx(value["clv_12m"].sum(), rel=1e-9)
+    assert profile["clv_share"].sum() == pytest.approx(1.0)
+    by_tier = profile.groupby("value_tier")["clv_sum"].sum() / \
+        profile.groupby("value_tier")["buyers"].sum()
+    assert by_tier.iloc[-1] > by_tier.iloc[0]   # the top tier's buyers are worth more
+
+
+def test_winback_audience_is_worth_more_than_a_random_pick_in_the_truth(retained):
+    ev = retained["winback_truth_evaluation"]
+    assert ev["audience"] == len(retained["winback_audience"]) > 0
+    assert ev["true_effect_random"] < ev["true_effect_audience"] <= ev["true_effect_oracle"]

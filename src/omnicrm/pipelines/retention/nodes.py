@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from omnicrm.config import parse
+from omnicrm.evaluation.persons import oneid_to_true
 from omnicrm.features import source_tables
 from omnicrm.features.settings import engine_settings, feature_settings
-from omnicrm.repurchase.model import RepurchaseModel
 from omnicrm.repurchase.plots import plot_importance, plot_reliability
 from omnicrm.repurchase.split import data_end
 from omnicrm.repurchase.training import features_at_cutoffs, model_feature_names, person_orders
@@ -20,9 +20,10 @@ from omnicrm.retention.evaluation import (
     independence_check,
     plot_calibration_holdout,
     value_vs_realised,
+    winback_against_truth,
 )
 from omnicrm.retention.settings import RetentionSettings
-from omnicrm.retention.value import CustomerValueModel, fit_customer_value
+from omnicrm.retention.value import CustomerValueModel, fit_customer_value, value_by_segment
 from omnicrm.retention.winback import winback_audience
 from omnicrm.tracking import mlflow_metrics
 
@@ -64,19 +65,19 @@ def build_churn_training_features(orders: pd.DataFrame, order_items: pd.DataFram
 
 
 def train_churn_model(churn_training_features: pd.DataFrame, orders: pd.DataFrame,
-                      params: dict) -> tuple[RepurchaseModel, pd.DataFrame, pd.DataFrame]:
+                      params: dict) -> tuple[C.ChurnModel, pd.DataFrame, pd.DataFrame]:
     """The churn model and its comparison with the baselines on the test cut-offs."""
     s = _settings(params)
     split = C.churn_split(data_end(orders), s.churn)
     return C.train_churn_model(churn_training_features, split, s.churn, s.n_jobs, s.seed)
 
 
-def score_churn(person_features: pd.DataFrame, churn_model: RepurchaseModel, params: dict
+def score_churn(person_features: pd.DataFrame, churn_model: C.ChurnModel, params: dict
                 ) -> pd.DataFrame:
     return C.score_churn(person_features, churn_model, _settings(params).churn)
 
 
-def plot_churn(churn_holdout: pd.DataFrame, churn_model: RepurchaseModel,
+def plot_churn(churn_holdout: pd.DataFrame, churn_model: C.ChurnModel,
                person_features: pd.DataFrame, params: dict):
     """The reliability of the churn probabilities on the test cut-offs, and the global SHAP
     importance on today's active buyers."""
@@ -101,6 +102,14 @@ def fit_value_model(person_features: pd.DataFrame, params: dict
     value = model.predict(person_features)
     value.insert(1, "cutoff_date", person_features["cutoff_date"].to_numpy())
     return model, value
+
+
+def profile_value(customer_segments: pd.DataFrame, customer_value: pd.DataFrame,
+                  churn_scores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """CLV, P(alive) and churn per value tier and lifecycle stage."""
+    horizon = _settings(params).churn.horizon_days
+    return value_by_segment(customer_segments, customer_value, churn_scores,
+                            f"churn_{horizon}d_probability")
 
 
 def evaluate_value_model(orders: pd.DataFrame, order_items: pd.DataFrame,
@@ -165,3 +174,21 @@ def retention_metrics(churn_comparison: pd.DataFrame, value_evaluation: pd.DataF
     if len(chosen):
         values["winback.holdout_qini"] = chosen["qini"].iloc[0]
     return mlflow_metrics(values, finite_only=True)
+
+
+def evaluate_winback(winback_audience: pd.DataFrame, person_features: pd.DataFrame,
+                     person_index: pd.DataFrame, truth_records: pd.DataFrame,
+                     truth_offer_outcomes: pd.DataFrame, params: dict
+                     ) -> tuple[dict, dict[str, Any]]:
+    """The win-back audience's true effect in the synthetic world's next window, against a
+    random pick from the same pool and the oracle's (evaluation only: reads the truth)."""
+    w = _settings(params).winback
+    result = winback_against_truth(winback_audience, person_features,
+                                   oneid_to_true(person_index, truth_records),
+                                   truth_offer_outcomes, w.min_days_since_purchase,
+                                   w.max_days_since_purchase)
+    result["method"] = (winback_audience["method"].iloc[0] if len(winback_audience)
+                        else "none")
+    log.info("win-back audience against the truth: %s", result)
+    return result, mlflow_metrics({k: v for k, v in result.items() if k != "method"},
+                                  "winback_truth", finite_only=True)

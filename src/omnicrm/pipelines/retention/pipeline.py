@@ -1,5 +1,6 @@
 """Wiring of the retention pipeline (``kedro run --pipeline retention``; needs ``person_index``
-from identity, ``person_features`` from features and ``coupon_campaign_members`` from coupon)."""
+from identity, ``person_features`` from features, ``customer_segments`` from segments and
+``coupon_campaign_members`` from coupon)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -26,6 +27,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                  ["churn_reliability_plot", "churn_shap_importance_plot"], name="plot_churn"),
             Node(nodes.fit_value_model, ["person_features", "params:retention"],
                  ["customer_value_model", "customer_value"], name="fit_customer_value"),
+            Node(nodes.profile_value,
+                 ["customer_segments", "customer_value", "churn_scores", "params:retention"],
+                 "value_segment_profile", name="profile_customer_value"),
             Node(nodes.evaluate_value_model,
                  [*RAW, "params:retention", "params:features", "params:feature_engine"],
                  ["customer_value_evaluation", "customer_value_calibration_plot"],
@@ -37,6 +41,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(nodes.retention_metrics,
                  ["churn_comparison", "customer_value_evaluation", "winback_audience",
                   "winback_learners"], "retention_metrics", name="retention_metrics"),
+            Node(nodes.evaluate_winback,
+                 ["winback_audience", "person_features", "person_index", "truth_records",
+                  "truth_offer_outcomes", "params:retention"],
+                 ["winback_truth_evaluation", "winback_truth_metrics"],
+                 name="evaluate_winback", tags="evaluation"),
         ],
         tags="retention",
     )

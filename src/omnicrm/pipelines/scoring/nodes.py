@@ -39,16 +39,18 @@ def scoring_test_metrics(repurchase_model_comparison: pd.DataFrame,
 
 
 def export_scoring_model(person_features: pd.DataFrame, customer_scores: pd.DataFrame,
-                         value_tier_model, repurchase_7d_model, coupon_policy,
-                         test_metrics: dict, segment_params: dict, scoring_params: dict
-                         ) -> dict:
+                         value_tier_model, repurchase_7d_model, churn_model,
+                         customer_value_model, coupon_policy, test_metrics: dict,
+                         segment_params: dict, scoring_params: dict) -> dict:
     """Log the inference pipeline as one MLflow pyfunc model in the current run, register a
     new version and move the ``champion`` alias to it only if it passes the gate
     (:mod:`omnicrm.scoring.registry`). Returns the registration record. ``customer_scores``
     (the in-process batch run) is an input so the export only happens once that run worked."""
     models = {"value_tier_model": value_tier_model, "repurchase_7d_model": repurchase_7d_model,
+              "churn_model": churn_model, "customer_value_model": customer_value_model,
               "coupon_policy": coupon_policy}
-    required = required_columns(repurchase_7d_model, coupon_policy, segment_params)
+    required = required_columns(repurchase_7d_model, coupon_policy, segment_params,
+                                churn_model)
     if len(customer_scores) != len(person_features):
         raise ValueError(f"the batch run scored {len(customer_scores)} of "
                          f"{len(person_features)} persons")
