@@ -19,18 +19,50 @@ from .mle import maximise_log_likelihood, pooled_histories
 
 
 def summary_from_transactions(transactions: pd.DataFrame, cutoff: pd.Timestamp,
-                              customer: str = "customer_id", date: str = "date"
-                              ) -> pd.DataFrame:
+                              customer: str = "customer_id", date: str = "date",
+                              amount: str | None = None) -> pd.DataFrame:
     """x, t_x, T (days) per customer from purchases strictly before ``cutoff``; one purchase
-    per customer-day, as BG/NBD counts purchase occasions."""
+    per customer-day, as BG/NBD counts purchase occasions.
+
+    With ``amount``, each occasion's amounts are summed and the spend columns added:
+    ``frequency`` (= x, the repeat purchases), ``monetary_value`` (mean spend of the repeat
+    occasions, the first excluded as in FHL 2005; 0 without repeats) and ``total_spend``
+    (all occasions)."""
     days = pd.to_datetime(transactions[date]).dt.normalize()
+    if days.isna().any():
+        raise ValueError(f"{days.isna().sum()} transactions have no valid {date}")
     before = pd.DataFrame({"customer": transactions[customer].astype(str), "day": days})
-    before = before[before["day"] < cutoff].drop_duplicates()
+    if amount is not None:
+        spend = pd.to_numeric(transactions[amount], errors="coerce").to_numpy(float)
+        if not np.isfinite(spend).all():
+            raise ValueError(f"{amount} must be a finite number on every transaction "
+                             f"({(~np.isfinite(spend)).sum()} are missing or infinite)")
+        if (spend < 0).any():
+            raise ValueError(f"{(spend < 0).sum()} transactions have a negative {amount}: "
+                             "net returns against their purchases first")
+        before["spend"] = spend
+    before = before[before["day"] < cutoff]
+    if amount is None:
+        before = before.drop_duplicates()
+    else:
+        before = before.groupby(["customer", "day"], as_index=False, sort=False)["spend"].sum()
+    if before.empty:
+        raise ValueError(f"no customer has a purchase before the cut-off {cutoff:%Y-%m-%d}")
     g = before.groupby("customer")["day"]
     first, last, n = g.min(), g.max(), g.size()
     day = pd.Timedelta(days=1)
-    return pd.DataFrame({"x": (n - 1).astype(float), "t_x": (last - first) / day,
-                         "T": (cutoff - first) / day}).rename_axis(customer)
+    out = pd.DataFrame({"x": (n - 1).astype(float), "t_x": (last - first) / day,
+                        "T": (cutoff - first) / day})
+    if amount is not None:
+        is_first = before["day"].to_numpy() == first.reindex(before["customer"]).to_numpy()
+        total = before.groupby("customer")["spend"].sum()
+        first_spend = before[is_first].groupby("customer")["spend"].sum()
+        out["frequency"] = out["x"]
+        repeat_spend = (total - first_spend).reindex(out.index)
+        out["monetary_value"] = np.where(out["x"] > 0, repeat_spend / out["x"].clip(lower=1),
+                                         0.0)
+        out["total_spend"] = total.reindex(out.index)
+    return out.rename_axis(customer)
 
 
 def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
