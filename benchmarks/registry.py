@@ -19,6 +19,7 @@ BENCHMARKS: list[str] = [
     "scoring",  # the registered scoring model: in-process rows/s and served latency p50/p95
     "coupon",  # uplift choice by Qini vs causalml uplift forest; plan's true profit vs oracle
     "campaign",  # the next campaign designed and exported for 1M members vs a groupby sample
+    "clv",  # BG/NBD, Pareto/NBD, gamma-gamma on CDNOW vs lifetimes; CLV for 1M customers
 ]
 
 

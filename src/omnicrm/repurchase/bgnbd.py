@@ -13,23 +13,56 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
+
+from .mle import maximise_log_likelihood, pooled_histories
 
 
 def summary_from_transactions(transactions: pd.DataFrame, cutoff: pd.Timestamp,
-                              customer: str = "customer_id", date: str = "date"
-                              ) -> pd.DataFrame:
+                              customer: str = "customer_id", date: str = "date",
+                              amount: str | None = None) -> pd.DataFrame:
     """x, t_x, T (days) per customer from purchases strictly before ``cutoff``; one purchase
-    per customer-day, as BG/NBD counts purchase occasions."""
+    per customer-day, as BG/NBD counts purchase occasions.
+
+    With ``amount``, each occasion's amounts are summed and the spend columns added:
+    ``frequency`` (= x, the repeat purchases), ``monetary_value`` (mean spend of the repeat
+    occasions, the first excluded as in FHL 2005; 0 without repeats) and ``total_spend``
+    (all occasions)."""
     days = pd.to_datetime(transactions[date]).dt.normalize()
+    if days.isna().any():
+        raise ValueError(f"{days.isna().sum()} transactions have no valid {date}")
     before = pd.DataFrame({"customer": transactions[customer].astype(str), "day": days})
-    before = before[before["day"] < cutoff].drop_duplicates()
+    if amount is not None:
+        spend = pd.to_numeric(transactions[amount], errors="coerce").to_numpy(float)
+        if not np.isfinite(spend).all():
+            raise ValueError(f"{amount} must be a finite number on every transaction "
+                             f"({(~np.isfinite(spend)).sum()} are missing or infinite)")
+        if (spend < 0).any():
+            raise ValueError(f"{(spend < 0).sum()} transactions have a negative {amount}: "
+                             "net returns against their purchases first")
+        before["spend"] = spend
+    before = before[before["day"] < cutoff]
+    if amount is None:
+        before = before.drop_duplicates()
+    else:
+        before = before.groupby(["customer", "day"], as_index=False, sort=False)["spend"].sum()
+    if before.empty:
+        raise ValueError(f"no customer has a purchase before the cut-off {cutoff:%Y-%m-%d}")
     g = before.groupby("customer")["day"]
     first, last, n = g.min(), g.max(), g.size()
     day = pd.Timedelta(days=1)
-    return pd.DataFrame({"x": (n - 1).astype(float), "t_x": (last - first) / day,
-                         "T": (cutoff - first) / day}).rename_axis(customer)
+    out = pd.DataFrame({"x": (n - 1).astype(float), "t_x": (last - first) / day,
+                        "T": (cutoff - first) / day})
+    if amount is not None:
+        is_first = before["day"].to_numpy() == first.reindex(before["customer"]).to_numpy()
+        total = before.groupby("customer")["spend"].sum()
+        first_spend = before[is_first].groupby("customer")["spend"].sum()
+        out["frequency"] = out["x"]
+        repeat_spend = (total - first_spend).reindex(out.index)
+        out["monetary_value"] = np.where(out["x"] > 0, repeat_spend / out["x"].clip(lower=1),
+                                         0.0)
+        out["total_spend"] = total.reindex(out.index)
+    return out.rename_axis(customer)
 
 
 def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
@@ -58,27 +91,23 @@ class BGNBD:
     @classmethod
     def fit(cls, x, t_x, T, penalizer: float = 0.0) -> BGNBD:
         """Maximum likelihood on customers' (x, t_x, T); identical rows are pooled first."""
-        frame = pd.DataFrame({"x": np.asarray(x, float), "t_x": np.asarray(t_x, float),
-                              "T": np.asarray(T, float)})
-        if len(frame) == 0:
-            raise ValueError("BG/NBD needs at least one customer")
-        pooled = frame.groupby(["x", "t_x", "T"]).size().reset_index(name="w")
-        xs, txs, Ts, ws = (pooled[c].to_numpy(float) for c in ("x", "t_x", "T", "w"))
-        scale = max(float(Ts.max()), 1.0)  # fit alpha in units of the longest age: well scaled
+        xs, txs, Ts, ws = pooled_histories(x, t_x, T, "BG/NBD")
+        scale = max(float(Ts.max()), 1.0)  # starts for alpha relative to the longest age
 
-        def objective(log_params: np.ndarray) -> float:
-            r, alpha, a, b = np.exp(log_params)
-            ll = _log_likelihood(np.array([r, alpha * scale, a, b]), xs, txs, Ts, ws)
-            return -ll / ws.sum() + penalizer * float(np.sum(np.exp(log_params) ** 2))
+        def log_likelihood(params: np.ndarray) -> float:
+            ll = _log_likelihood(params, xs, txs, Ts, ws)
+            return ll - penalizer * ws.sum() * float(np.sum(params ** 2))
 
-        best = None
-        for start in ([0.0, -2.0, 0.0, 0.0], [-1.0, -4.0, -1.0, 1.0], [1.0, 0.0, 0.5, 2.0]):
-            res = minimize(objective, np.array(start), method="L-BFGS-B",
-                           bounds=[(-9, 9)] * 4)
-            if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
-                best = res
-        r, alpha, a, b = np.exp(best.x)
-        return cls(float(r), float(alpha * scale), float(a), float(b))
+        log_scale = np.log(scale)
+        starts = [[0.0, log_scale - 2.0, 0.0, 0.0], [-1.0, log_scale - 4.0, -1.0, 1.0],
+                  [1.0, log_scale, 0.5, 2.0]]
+        (r, alpha, a, b), _ = maximise_log_likelihood(log_likelihood, ws.sum(), starts)
+        return cls(float(r), float(alpha), float(a), float(b))
+
+    def log_likelihood(self, x, t_x, T) -> float:
+        """Sum of the customers' log-likelihoods at these parameters."""
+        xs, txs, Ts, ws = pooled_histories(x, t_x, T, "BG/NBD")
+        return _log_likelihood(np.array([self.r, self.alpha, self.a, self.b]), xs, txs, Ts, ws)
 
     def p_alive(self, x, t_x, T) -> np.ndarray:
         """P(still a customer at T | x, t_x, T); 1 for customers with no repeat purchase."""
