@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-
 import click
+import numpy as np
 
 
 @click.group(name="repurchase")
@@ -50,9 +49,9 @@ def evaluate(transactions_path: str, cutoff: str, horizon_days: int | None,
     on BG/NBD) next to the recency/frequency heuristic, logistic regression and BG/NBD.
 
     \b
-    Recommended (* in the recommended column, "recommended": true in --json): the one model the tool would
-    deploy, the highest AUC on the validation cut-offs (before the holdout, never the
-    holdout itself; ours is its best Optuna trial's).
+    Recommended (* in the recommended column, "recommended": true in --json): the one
+    model the tool would deploy, the highest AUC on the validation cut-offs (before the
+    holdout, never the holdout itself; ours is its best Optuna trial's).
     \b
     The log: exact duplicate rows count once; returns (negative amounts) are netted per
     customer-day, a day whose net is <= 0 is no purchase; dates after today, a log of one
