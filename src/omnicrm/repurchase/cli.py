@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import click
+import numpy as np
 
 
 @click.group(name="repurchase")
@@ -16,7 +17,8 @@ def repurchase() -> None:
 @repurchase.command()
 @click.option("--transactions", "transactions_path", required=True,
               type=click.Path(dir_okay=False),
-              help="CSV or Parquet with columns customer_id, date, amount (one row a purchase).")
+              help="CSV or Parquet with columns customer_id, date, amount (one row a purchase; a "
+                   "negative amount is a return) and optionally quantity.")
 @click.option("--cutoff", required=True, help="YYYY-MM-DD: features see only data before it; "
               "outcomes are purchases in [cutoff, cutoff + horizon).")
 @click.option("--horizon-days", type=click.IntRange(min=1), default=None,
@@ -43,8 +45,20 @@ def evaluate(transactions_path: str, cutoff: str, horizon_days: int | None,
              as_json: bool) -> None:
     """Train on cut-offs before the holdout and print holdout AUC (with a person-bootstrap 95%
     CI, its range over the holdout cut-offs and how often each model beats BG/NBD on
-    resampled customers), PR-AUC, lift@10% and Brier of our model (XGBoost + Optuna) next to
-    the recency/frequency heuristic, logistic regression and BG/NBD."""
+    resampled customers), PR-AUC, lift@10% and Brier of our model (XGBoost + Optuna, stacked
+    on BG/NBD) next to the recency/frequency heuristic, logistic regression and BG/NBD.
+
+    \b
+    Recommended (* in the recommended column, "recommended": true in --json): the one
+    model the tool would deploy, the highest AUC on the validation cut-offs (before the
+    holdout, never the holdout itself; ours is its best Optuna trial's).
+    \b
+    The log: exact duplicate rows count once; returns (negative amounts) are netted per
+    customer-day, a day whose net is <= 0 is no purchase; dates after today, a log of one
+    customer or of one-time buyers only are refused. When the history before the holdout is
+    too short for purged training cut-offs at the horizon (e.g. 39 weeks to learn from and
+    39 to predict), our model learns on a shorter label window and ranks for the asked one;
+    the output says so."""
     import pandas as pd
 
     from omnicrm.config import SettingsError, load_settings
@@ -76,17 +90,23 @@ def evaluate(transactions_path: str, cutoff: str, horizon_days: int | None,
     if as_json:
         click.echo(json.dumps({"target": f"buy_{horizon_days}d", "cutoff": str(cut.date()),
                                "test_cutoffs": [str(c.date()) for c in holdout],
+                               "training_label_days": result.label_days,
+                               "notes": result.notes,
                                "models": table.to_dict(orient="records")}, indent=2))
         return
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
     buyers = int(result.predictions["label"].sum())
     click.echo(f"Holdout: purchases in [c, c + {horizon_days} days) at {len(holdout)} cut-off(s) "
                f"{holdout[0].date()}..{holdout[-1].date()}, {int(table['n'].iloc[0])} "
                f"customer-cut-offs, {buyers} buyers, base rate {table['base_rate'].iloc[0]:.2%}"
                f"{'' if events_path else ' (no event log: behaviour features are zeros)'}")
     columns = ["model", "auc", "auc_ci_low", "auc_ci_high", "auc_cutoff_min", "auc_cutoff_max",
-               "beats_bgnbd", "pr_auc", "lift_top10", "brier"]
-    shown = table[[c for c in columns if c in table]]
+               "beats_bgnbd", "pr_auc", "lift_top10", "brier", "valid_auc"]
+    shown = table[[c for c in columns if c in table]].copy()
+    shown["recommended"] = np.where(table["recommended"], "*", "")
     click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     click.echo("auc_ci_*: 95% interval from resampling customers; auc_cutoff_*: lowest and "
                "highest AUC over the holdout cut-offs; beats_bgnbd: share of resamples in "
-               "which the model's AUC is above BG/NBD's.")
+               "which the model's AUC is above BG/NBD's; valid_auc: AUC on the validation "
+               "cut-offs before the holdout; * the recommended model (best valid_auc).")

@@ -104,3 +104,31 @@ def auc_uncertainty(predictions: pd.DataFrame, label: str, n_bootstrap: int = 20
                     "auc_cutoff_max": max(per_cutoff[m], default=np.nan),
                     f"beats_{reference}": float((b > ref).mean()) if len(ref) else np.nan})
     return pd.DataFrame(out)
+
+
+def validation_auc(frame: pd.DataFrame, label: str, feature_names: list[str], split: TimeSplit,
+                   horizon_days: int, ours: float, seed: int = 0) -> pd.DataFrame:
+    """Each model's AUC on the validation cut-offs (``valid_auc``), the data the tool chooses
+    the model it recommends on (never the holdout): ours is its best Optuna trial's (``ours``,
+    trained on the training cut-offs), logistic regression is fitted on the same training
+    cut-offs, BG/NBD at each validation cut-off on the history before it (``horizon_days``:
+    the validation labels' window), the heuristic needs no fit."""
+    from sklearn.metrics import roc_auc_score
+
+    fit_rows, rows = split.mask(frame, "train"), split.mask(frame, "valid")
+    valid = frame.loc[rows].reset_index(drop=True)
+    y, y_fit = valid[label].to_numpy(), frame.loc[fit_rows, label].to_numpy()
+    scores = {"rf_heuristic": rf_heuristic_score(valid)}
+    if len(np.unique(y_fit)) > 1:
+        logistic = fit_logistic(feature_matrix(frame.loc[fit_rows], feature_names), y_fit, seed)
+        scores["logistic"] = logistic.predict_proba(feature_matrix(valid, feature_names))[:, 1]
+    bg = np.zeros(len(valid))
+    for _cutoff, part_rows in valid.groupby("cutoff_date").groups.items():
+        part = valid.loc[part_rows]
+        bg[part_rows] = bgnbd_probability(fit_bgnbd(part), part, horizon_days)
+    scores["bgnbd"] = bg
+    out = [{"model": "xgboost", "valid_auc": float(ours)}]
+    for name, score in scores.items():
+        auc = roc_auc_score(y, score) if 0 < y.sum() < len(y) else np.nan
+        out.append({"model": name, "valid_auc": float(auc)})
+    return pd.DataFrame(out)

@@ -70,7 +70,10 @@ class TransactionLogSettings(Settings):
     space: Literal["default", "small_data"]
     prior: Literal["bgnbd", "logistic"] | None
     bgnbd_features: bool
+    stacking_features: bool
     timing_features: bool
+    min_train_cutoffs: int
+    min_history_days: int
     n_bootstrap: int
     engine: Literal["duckdb", "pandas"]
     seed: int

@@ -225,6 +225,8 @@ class Trained:
     tuning: TuningResult
     predictions: pd.DataFrame      # test cut-offs: label and every model's probability
     comparison: pd.DataFrame       # one row per model: auc, pr_auc, lift_top10, brier, ...
+    notes: list[str] = field(default_factory=list)   # what was done to the data, in words
+    label_days: int | None = None  # the label window the model learnt on (None: the target's)
 
 
 def train_and_compare(frame: pd.DataFrame, label: str, feature_names: list[str],
