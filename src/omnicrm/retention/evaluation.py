@@ -4,15 +4,14 @@ synthetic world these are the world's own future; on a brand's data, its own his
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
+from omnicrm.repurchase.clv import calibration_holdout_table
+from omnicrm.repurchase.gammagamma import independence_check
 
-from .value import CustomerValueModel  # noqa: E402
+from .value import CustomerValueModel, value_summary
 
 
 def realised(purchases: pd.DataFrame, start: pd.Timestamp, days: int) -> pd.DataFrame:
@@ -33,25 +32,25 @@ def value_vs_realised(features: pd.DataFrame, model: CustomerValueModel,
     ``top_decile_capture`` (share of the realised spend that the top 10% by CLV made),
     ``top_decile_capture_oracle`` (the same for a perfect ranking, its ceiling),
     ``spend_sum_ratio`` (predicted undiscounted spend over realised spend, all buyers; 1 is
-    calibrated), ``purchases_sum_ratio`` (the same for purchase counts). Returns the metrics
-    and the per-calibration-count table of the classic check plot."""
+    calibrated), ``purchases_sum_ratio`` (the same for purchase counts), and gamma-gamma's
+    independence check (``frequency_value_pearson`` and its verdict). Returns the metrics and
+    the calibration-vs-holdout table of the classic check plot."""
     cutoff = pd.Timestamp(features["cutoff_date"].iloc[0])
-    buyers = features[features["frequency"] > 0].reset_index(drop=True)
-    pred = model.predict(buyers)
-    undiscounted = CustomerValueModel(**{**model.__dict__, "annual_discount_rate": 0.0})
-    from omnicrm.repurchase.baselines import bgnbd_inputs
-
-    x, t_x, T = bgnbd_inputs(buyers)
-    expected_n = model.frequency_model.expected_purchases(days, x, t_x, T)
-    expected_spend = expected_n * undiscounted.expected_order_value(buyers)
-    real = realised(purchases, cutoff, days).reindex(buyers["person_id"].astype(str))
+    summary = value_summary(features)
+    undiscounted = model.value_table(features, annual_discount_rate=0.0)
+    expected_n = model.frequency_model.expected_purchases(
+        days, *(summary[c].to_numpy(float) for c in ("x", "t_x", "T")))
+    expected_spend = expected_n * undiscounted["expected_avg_value"].to_numpy(float)
+    real = realised(purchases, cutoff, days).reindex(summary.index)
     real_n = real["purchases"].fillna(0).to_numpy(float)
     real_spend = real["spend"].fillna(0).to_numpy(float)
-    clv = pred[model.columns[-1]].to_numpy(float)
-    top = max(1, int(round(0.1 * len(buyers))))
+    clv = model.value_table(features)[model.columns[-1]].to_numpy(float)
+    top = max(1, int(round(0.1 * len(summary))))
     total = real_spend.sum()
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    check = independence_check(repeat["frequency"], repeat["monetary_value"])
     metrics = {
-        "buyers": float(len(buyers)),
+        "buyers": float(len(summary)),
         "spearman_clv_spend": float(spearmanr(clv, real_spend).statistic),
         "top_decile_capture": float(real_spend[np.argsort(-clv, kind="stable")[:top]].sum()
                                     / total) if total > 0 else float("nan"),
@@ -60,42 +59,12 @@ def value_vs_realised(features: pd.DataFrame, model: CustomerValueModel,
         "spend_sum_ratio": float(expected_spend.sum() / total) if total > 0 else float("nan"),
         "purchases_sum_ratio": float(expected_n.sum() / real_n.sum()) if real_n.sum() > 0
         else float("nan"),
+        "frequency_value_pearson": float(check["pearson"]),
+        "gamma_gamma_check": check["verdict"],
     }
-    repeat = np.minimum(x, 7).astype(int)
-    table = (pd.DataFrame({"repeat_purchases": repeat, "predicted": expected_n,
-                           "actual": real_n})
-             .groupby("repeat_purchases").agg(customers=("actual", "size"),
-                                              predicted=("predicted", "mean"),
-                                              actual=("actual", "mean")).reset_index())
+    table = calibration_holdout_table(summary, pd.Series(real_n, index=summary.index),
+                                      model.frequency_model, days)
     return metrics, table
-
-
-def plot_calibration_holdout(table: pd.DataFrame, days: int) -> plt.Figure:
-    """Mean purchases in the holdout, predicted vs actual, per number of repeat purchases in
-    the calibration period (7 = 7 or more): the classic BG/NBD check."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    ax.plot(table["repeat_purchases"], table["actual"], marker="o", label="actual")
-    ax.plot(table["repeat_purchases"], table["predicted"], marker="s", linestyle="--",
-            label="predicted")
-    ax.set_xlabel("repeat purchases before the cut-off (7 = 7+)")
-    ax.set_ylabel(f"mean purchases in the next {days} days")
-    ax.set_title("Customer value model: calibration vs holdout")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def independence_check(features: pd.DataFrame) -> dict:
-    """Gamma-gamma assumes a customer's order value does not depend on how often they buy:
-    the Pearson correlation of repeat purchases and mean order value among repeat buyers
-    (|r| < 0.3 is the usual reading of 'about independent')."""
-    freq = features["frequency"].to_numpy(float)
-    value = features["avg_order_value"].to_numpy(float)
-    rows = (freq > 1) & np.isfinite(value)
-    if rows.sum() < 3:
-        return {"frequency_value_correlation": float("nan")}
-    return {"frequency_value_correlation": float(np.corrcoef(freq[rows] - 1,
-                                                             value[rows])[0, 1])}
 
 
 def winback_against_truth(audience: pd.DataFrame, features: pd.DataFrame,

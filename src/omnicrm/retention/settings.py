@@ -25,7 +25,6 @@ class ValueSettings(Settings):
     annual_discount_rate: float
     expected_purchases_days: int
     holdout_days: int
-    min_buyers: int
 
 
 class WinbackSettings(Settings):

@@ -8,112 +8,79 @@ way (the production scoring model carries it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from omnicrm.repurchase.baselines import bgnbd_inputs
-from omnicrm.repurchase.bgnbd import BGNBD
+from omnicrm.repurchase.clv import CLVModels, customer_lifetime_value, fit_clv_models
 
 from .settings import ValueSettings
 
-DAYS_PER_MONTH = 365.25 / 12
 
-
-def _frequency_model(kind: str):
-    if kind == "bgnbd":
-        return BGNBD
-    from omnicrm.repurchase.paretonbd import ParetoNBD
-
-    return ParetoNBD
-
-
-def spend_inputs(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Gamma-gamma's inputs from the feature table: the number of repeat purchases and the
-    mean order value (over every order: the feature store keeps no repeat-only mean)."""
-    freq = features["frequency"].to_numpy(float)
-    repeat = np.where(freq > 0, freq - 1, 0.0)
-    value = np.nan_to_num(features["avg_order_value"].to_numpy(float), nan=0.0)
-    return repeat, value
+def value_summary(features: pd.DataFrame) -> pd.DataFrame:
+    """The buyers of a feature table as the CLV models' per-customer summary (index
+    person_id): x, t_x, T in days (:func:`omnicrm.repurchase.baselines.bgnbd_inputs`),
+    ``frequency`` (repeat purchases), ``monetary_value`` (mean order value over every order:
+    the feature store keeps no repeat-only mean) and ``total_spend``."""
+    buyers = features[features["frequency"].to_numpy(float) > 0]
+    x, t_x, T = bgnbd_inputs(buyers)
+    value = np.clip(np.nan_to_num(buyers["avg_order_value"].to_numpy(float)), 0, None)
+    return pd.DataFrame({"x": x, "t_x": np.minimum(t_x, T), "T": T, "frequency": x,
+                         "monetary_value": value, "total_spend": value * (x + 1)},
+                        index=pd.Index(buyers["person_id"].astype(str), name="person_id"))
 
 
 @dataclass
 class CustomerValueModel:
-    """A fitted purchase-count model and spend model; :meth:`predict` gives per person
-    ``p_alive``, ``expected_purchases_<d>d``, ``expected_order_value`` and
-    ``clv_<m>m`` (discounted). Persons who never bought have no purchase history the models
-    describe: their values are NaN."""
+    """The fitted purchase-count and spend models (:class:`omnicrm.repurchase.clv.CLVModels`)
+    and the CLV settings; :meth:`predict` gives per person ``p_alive``,
+    ``expected_purchases_<d>d``, ``expected_avg_value`` and ``clv_<m>m`` (discounted).
+    Persons who never bought have no purchase history the models describe: NaN."""
 
-    frequency_model: object
-    spend_model: object | None
-    mean_order_value: float
+    models: CLVModels
     months: int
     annual_discount_rate: float
     expected_purchases_days: int
-    notes: list[str] = field(default_factory=list)
+
+    @property
+    def frequency_model(self):
+        return self.models.frequency
 
     @property
     def columns(self) -> list[str]:
         return ["p_alive", f"expected_purchases_{self.expected_purchases_days}d",
-                "expected_order_value", f"clv_{self.months}m"]
+                "expected_avg_value", f"clv_{self.months}m"]
 
-    def expected_order_value(self, features: pd.DataFrame) -> np.ndarray:
-        repeat, value = spend_inputs(features)
-        if self.spend_model is None:
-            return np.full(len(features), self.mean_order_value)
-        # with no repeat purchase gamma-gamma gives its prior mean, whatever the value
-        return self.spend_model.conditional_expected_average_value(repeat, value)
-
-    def discounted_purchases(self, x, t_x, T) -> np.ndarray:
-        """Sum over the next ``months`` of the purchases expected in each month divided by
-        (1 + monthly rate)^month, the monthly rate compounding to the annual one."""
-        monthly = (1 + self.annual_discount_rate) ** (1 / 12) - 1
-        total = np.zeros(len(x))
-        before = np.zeros(len(x))
-        for m in range(1, self.months + 1):
-            upto = self.frequency_model.expected_purchases(m * DAYS_PER_MONTH, x, t_x, T)
-            total += (upto - before) / (1 + monthly) ** m
-            before = upto
-        return total
+    def value_table(self, features: pd.DataFrame, annual_discount_rate: float | None = None
+                    ) -> pd.DataFrame:
+        """:data:`columns` for the buyers of ``features`` (index person_id)."""
+        rate = self.annual_discount_rate if annual_discount_rate is None \
+            else annual_discount_rate
+        summary = value_summary(features)
+        if summary.empty:
+            return pd.DataFrame(columns=self.columns, index=summary.index, dtype=float)
+        return customer_lifetime_value(summary, self.months, rate,
+                                       self.expected_purchases_days, models=self.models)
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
-        x, t_x, T = bgnbd_inputs(features)
-        buyer = features["frequency"].to_numpy(float) > 0
-        out = pd.DataFrame({"person_id": features["person_id"].astype(str).to_numpy()})
-        p_alive = self.frequency_model.p_alive(x, t_x, T)
-        expected = self.frequency_model.expected_purchases(self.expected_purchases_days,
-                                                           x, t_x, T)
-        order_value = self.expected_order_value(features)
-        clv = self.discounted_purchases(x, t_x, T) * order_value
-        cols = self.columns
-        for name, values in zip(cols, (p_alive, expected, order_value, clv), strict=True):
-            out[name] = np.where(buyer, values, np.nan)
+        ids = features["person_id"].astype(str)
+        table = self.value_table(features).reindex(ids)
+        out = pd.DataFrame({"person_id": ids.to_numpy()})
+        for name in self.columns:
+            out[name] = table[name].to_numpy(float)
         return out
 
 
 def fit_customer_value(features: pd.DataFrame, s: ValueSettings) -> CustomerValueModel:
     """Fit both models on the buyers of one cut-off's feature table."""
-    buyer = features["frequency"].to_numpy(float) > 0
-    if buyer.sum() < 2:
-        raise ValueError(f"customer value needs buyers to learn from; {int(buyer.sum())} "
+    summary = value_summary(features)
+    if len(summary) < 2:
+        raise ValueError(f"customer value needs buyers to learn from; {len(summary)} "
                          "person(s) in the feature table have bought")
-    x, t_x, T = bgnbd_inputs(features)
-    frequency_model = _frequency_model(s.frequency_model).fit(x[buyer], t_x[buyer], T[buyer])
-    repeat, value = spend_inputs(features)
-    returning = buyer & (repeat > 0) & (value > 0)
-    mean_value = float(value[buyer].mean())
-    notes, spend_model = [], None
-    if returning.sum() >= s.min_buyers:
-        from omnicrm.repurchase.gammagamma import GammaGamma
-
-        spend_model = GammaGamma.fit(repeat[returning], value[returning])
-    else:
-        notes.append(f"only {int(returning.sum())} repeat buyers (< {s.min_buyers}): no "
-                     "gamma-gamma fit, every customer's order value is the mean "
-                     f"{mean_value:.2f}")
-    return CustomerValueModel(frequency_model, spend_model, mean_value, s.months,
-                              s.annual_discount_rate, s.expected_purchases_days, notes)
+    return CustomerValueModel(fit_clv_models(summary, s.frequency_model), s.months,
+                              s.annual_discount_rate, s.expected_purchases_days)
 
 
 def value_by_segment(customer_segments: pd.DataFrame, customer_value: pd.DataFrame,
