@@ -10,6 +10,7 @@ from scipy.stats import spearmanr
 
 from omnicrm.repurchase.clv import calibration_holdout_table
 from omnicrm.repurchase.gammagamma import independence_check
+from omnicrm.repurchase.targeting import eligible as recency_band
 
 from .value import CustomerValueModel, value_summary
 
@@ -78,8 +79,7 @@ def winback_against_truth(audience: pd.DataFrame, features: pd.DataFrame,
     none = t[t["coupon_threshold"] == 0].set_index("person_id")["p_buy"]
     offers = t[t["coupon_threshold"] > 0].groupby("person_id")["p_buy"].mean()
     effect = (offers - none.reindex(offers.index)).rename("true_effect")
-    r = features["recency_days"]
-    pool = features.loc[(r >= min_days) & (r <= max_days), ["person_id"]]
+    pool = recency_band(features, min_days, max_days)[["person_id"]]
     pool = pool.merge(mapping, on="person_id").merge(effect, left_on="true_person_id",
                                                      right_index=True)
     chosen = pool[pool["person_id"].isin(audience["person_id"])]

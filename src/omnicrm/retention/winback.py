@@ -14,6 +14,7 @@ import pandas as pd
 
 from omnicrm.coupon import uplift as U
 from omnicrm.coupon.training import as_matrix
+from omnicrm.repurchase.targeting import eligible as recency_band
 
 from .settings import WinbackSettings
 
@@ -22,8 +23,7 @@ log = logging.getLogger(__name__)
 
 def eligible(features: pd.DataFrame, s: WinbackSettings) -> pd.DataFrame:
     """Buyers whose last purchase was ``min_days``..``max_days`` (inclusive) ago."""
-    r = features["recency_days"]
-    return features[(r >= s.min_days_since_purchase) & (r <= s.max_days_since_purchase)]
+    return recency_band(features, s.min_days_since_purchase, s.max_days_since_purchase)
 
 
 def lapsed_members(campaign_members: pd.DataFrame, s: WinbackSettings) -> pd.DataFrame:
