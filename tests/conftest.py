@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no network lookups from tests
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as omnicrm sets it (see its __init__)
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_WORLD = 3000  # persons: big enough for every hard case to occur, small enough for seconds
