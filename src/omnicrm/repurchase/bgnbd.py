@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
 from .mle import maximise_log_likelihood, pooled_histories
 
@@ -79,6 +79,25 @@ def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.nd
     return float(np.sum(weights * ll))
 
 
+def _gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+              weights: np.ndarray) -> np.ndarray:
+    """d/d(r, alpha, a, b) of :func:`_log_likelihood`: with ll = A1 + A2 + A3 + log(1 + e^(A4
+    - A3)) for x > 0, the last term's derivative is w (dA4 - dA3), w = sigmoid(A4 - A3)."""
+    r, alpha, a, b = params
+    x1 = np.maximum(x, 1)
+    ln_a3 = -(r + x) * np.log(alpha + T)
+    ln_a4 = np.log(a) - np.log(b + x1 - 1) - (r + x) * np.log(alpha + t_x)
+    w = np.where(x > 0, 1.0 / (1.0 + np.exp(np.clip(ln_a3 - ln_a4, -700, 700))), 0.0)
+    d_r = (digamma(r + x) - digamma(r) + np.log(alpha) - np.log(alpha + T)
+           + w * (np.log(alpha + T) - np.log(alpha + t_x)))
+    d_alpha = r / alpha - (r + x) / (alpha + T) + w * (r + x) * (1 / (alpha + T)
+                                                                  - 1 / (alpha + t_x))
+    ab = digamma(a + b) - digamma(a + b + x)
+    d_a = ab + w / a
+    d_b = ab + digamma(b + x) - digamma(b) - w / (b + x1 - 1)
+    return np.array([float(np.sum(weights * d)) for d in (d_r, d_alpha, d_a, d_b)])
+
+
 @dataclass
 class BGNBD:
     """Fitted BG/NBD parameters (time unit: days)."""
@@ -98,10 +117,14 @@ class BGNBD:
             ll = _log_likelihood(params, xs, txs, Ts, ws)
             return ll - penalizer * ws.sum() * float(np.sum(params ** 2))
 
+        def gradient(params: np.ndarray) -> np.ndarray:
+            return _gradient(params, xs, txs, Ts, ws) - 2 * penalizer * ws.sum() * params
+
         log_scale = np.log(scale)
         starts = [[0.0, log_scale - 2.0, 0.0, 0.0], [-1.0, log_scale - 4.0, -1.0, 1.0],
                   [1.0, log_scale, 0.5, 2.0]]
-        (r, alpha, a, b), _ = maximise_log_likelihood(log_likelihood, ws.sum(), starts)
+        (r, alpha, a, b), _ = maximise_log_likelihood(log_likelihood, ws.sum(), starts,
+                                                      gradient=gradient)
         return cls(float(r), float(alpha), float(a), float(b))
 
     def log_likelihood(self, x, t_x, T) -> float:
