@@ -82,7 +82,7 @@ def customer_360(person_features: pd.DataFrame, customer_segments: pd.DataFrame,
     tag_cols = [c for c in seg.columns if c.startswith("tag_")]
     seg.insert(len(seg.columns) - len(tag_cols), "tags", [
         ",".join(c.removeprefix("tag_") for c, on in zip(tag_cols, row, strict=True)
-                 if on is True or on == 1)
+                 if on is True or on == 1) or None
         for row in seg[tag_cols].itertuples(index=False)])
     out = pd.concat([out, seg.drop(columns=tag_cols)], axis=1)
     out = pd.concat([out, _by_person(customer_rfm, persons,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from omnicrm.contracts import DERIVED_CONTRACTS, validate
 from omnicrm.pipelines.profiles import create_pipeline
 from omnicrm.pipelines.retention import create_pipeline as retention_pipeline
 from omnicrm.pipelines.segments import create_pipeline as segments_pipeline
@@ -68,3 +69,12 @@ def test_customer_360_one_row_per_person_with_the_joins(profiled):
         .size().reindex(c.index, fill_value=0)
     assert (c["campaigns_addressed"] == addressed).all() and addressed.sum() > 0
     assert not {"birth_date", "address_detail", "mobile", "name_hanzi"} & set(c360.columns)
+
+
+def test_tables_keep_their_documented_contracts(profiled):
+    """The per-person tables have exactly the data dictionary's columns, types, null rules,
+    closed value sets and keys (omnicrm.contracts.DERIVED_CONTRACTS)."""
+    for name, contract in DERIVED_CONTRACTS.items():
+        table = profiled[name]
+        assert list(table.columns) == contract.column_names, name
+        validate(table, contract, source=name, max_future_days=None)
