@@ -3,6 +3,9 @@ DuckDB and pandas alike; the typology from browsing and buying in the lookback."
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -24,6 +27,7 @@ def _events() -> pd.DataFrame:
         ("r1", "D1", "purchase", CUT - 2 * day),   # a purchase is not browsing
         ("r1", "D1", "view", CUT),                 # the cut-off day itself: not seen
         ("r3", "T1", "cart", CUT - 1 * day),       # b: tops 5 x 0.5 ** (1 / 90)
+        ("r3", "S1", "view", CUT - pd.Timedelta(hours=36, seconds=36)),  # b: shoes 1.5004 days
     ]
     ev = pd.DataFrame(rows, columns=["record_id", "sku", "event_type", "event_at"])
     return ev.assign(event_id=[f"E{i}" for i in range(len(ev))], channel="tmall")
@@ -35,16 +39,32 @@ INDEX = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4"],
                       "person_id": ["a", "a", "b", "c"]})
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def _spark_available() -> bool:
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return False
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+SPARK = pytest.param("spark", marks=pytest.mark.skipif(not _spark_available(),
+                                                       reason="Spark needs pyspark and Java"))
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pandas", SPARK])
 def test_decayed_scores_worked_by_hand(engine):
-    out = browse_interests(_events(), INDEX, PRODUCTS, CUT, S, engine)
+    options = {"master": "local[1]", "conf": {"spark.sql.shuffle.partitions": 1}} \
+        if engine == "spark" else None
+    out = browse_interests(_events(), INDEX, PRODUCTS, CUT, S, engine, options)
     got = out.set_index(["person_id", "category"])
-    assert list(got.index) == [("a", "dresses"), ("a", "shoes"), ("b", "tops")]
+    assert list(got.index) == [("a", "dresses"), ("a", "shoes"), ("b", "tops"), ("b", "shoes")]
     assert got["interest_score"].tolist() == pytest.approx(
-        [0.5 + 1.25, 1.5, 5 * 0.5 ** (1 / 90)])
+        [0.5 + 1.25, 1.5, 5 * 0.5 ** (1 / 90), 0.5 ** ((1.5 + 36 / 86400) / 90)], rel=1e-12)
     assert got[["views", "collects", "carts"]].loc[("a", "dresses")].tolist() == [1, 0, 1]
-    assert got["interest_rank"].tolist() == [1, 2, 1]
-    assert got["interested"].tolist() == [False, False, True]
+    assert got["interest_rank"].tolist() == [1, 2, 1, 2]
+    assert got["interested"].tolist() == [False, False, True, False]
 
 
 def test_typology():
@@ -58,4 +78,5 @@ def test_typology():
     assert prof["top_interest_category"]["a"] == "dresses"
     assert prof["top3_interest_categories"]["a"] == "dresses, shoes"
     assert prof["interested_categories"].tolist() == [0, 1, 0, 0]
+    assert prof["top3_interest_categories"]["b"] == "tops, shoes"
     assert prof["browse_score"]["c"] == 0.0

@@ -5,8 +5,9 @@ the interest threshold (the source material acts on a "dimension card" above a t
 and a browse typology per person (browses without buying, browses and buys, buys without
 browsing, neither).
 
-The event scan is narwhals over DuckDB (or Spark, pandas) like the feature store: what comes
-back is one row per person x category; ranks and the typology are pandas on that.
+The event scan is narwhals over DuckDB (or Spark, pandas) like the feature store, the decay
+included (an event's age from its calendar parts, exact to the second): what comes back is
+one row per person x category; ranks and the typology are pandas on that.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ from .settings import BrowseSettings
 TYPOLOGY = ("browses_and_buys", "browses_without_buying", "buys_without_browsing", "neither")
 INTEREST_COLUMNS = ["person_id", "cutoff_date", "category", "views", "collects", "carts",
                     "interest_score", "interest_rank", "interested"]
+
+
+def day_number(column: str) -> nw.Expr:
+    """Days since 1970-01-01 (with the time of day as a fraction) of a timestamp column,
+    from its calendar parts: the same on DuckDB, Spark and pandas, which do not share a
+    duration-to-seconds operation (Spark's narwhals backend lacks ``total_seconds``)."""
+    t = nw.col(column).dt
+    y = t.year()
+    # days before 1 January of year y (Gregorian leap years), then the day of the year
+    days = (365 * (y - 1970) + (y - 1969) // 4 - (y - 1901) // 100 + (y - 1601) // 400
+            + t.ordinal_day() - 1)
+    return days + (t.hour() * 3600 + t.minute() * 60 + t.second()) / 86400.0
 
 
 def decay_weight(age_days, half_life_days: float):
@@ -52,7 +65,8 @@ def browse_interests(events: Any, person_index: Any, products: pd.DataFrame,
     weight = nw.lit(0.0)
     for kind, w in kinds.items():
         weight = nw.when(nw.col("event_type") == kind).then(nw.lit(w)).otherwise(weight)
-    age_days = (nw.lit(cut) - nw.col("event_at")).dt.total_seconds() / 86400.0
+    cut_day = (cutoff - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    age_days = nw.lit(cut_day) - day_number("event_at")
     scored = (lazy["events"]
               .filter((nw.col("event_at") < nw.lit(cut))
                       & (nw.col("event_at") >= nw.lit(cut - timedelta(days=s.lookback_days)))
