@@ -68,3 +68,10 @@ def test_edges_from_conf():
                                   "lifecycle_stage": "loyal"}), grid)
     assert rfm["r_score"].tolist() == [5, 3, 1]
     assert rfm["f_score"].tolist() == [1, 4, 5]
+
+
+def test_a_base_without_buyers_is_all_no_purchase():
+    rfm = rfm_table(_features([np.nan, np.nan], [0, 0], [0.0, 0.0]),
+                    pd.DataFrame({"person_id": ["p00", "p01"], "lifecycle_stage": "aware"}), GRID)
+    assert rfm["rfm_cell"].tolist() == ["no_purchase"] * 2 and rfm["r_score"].isna().all()
+    assert rfm_profile(rfm, GRID).set_index("rfm_cell").loc["no_purchase", "share"] == 1.0

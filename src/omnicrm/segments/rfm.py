@@ -73,7 +73,7 @@ def rfm_table(person_features: pd.DataFrame, customer_segments: pd.DataFrame,
     f = person_features[["person_id", "cutoff_date", *SCORED.values()]].reset_index(drop=True)
     buyer = (f["frequency"] > 0).to_numpy()
     out = f.copy()
-    edges = rfm_edges(f[buyer], grid)
+    edges = rfm_edges(f[buyer], grid) if buyer.any() else {}  # nobody to score: no quintiles
     for s, col in SCORED.items():
         out[s] = pd.Series(pd.NA, index=f.index, dtype="Int64")
         if buyer.any():
