@@ -118,6 +118,31 @@ def ran(project: Path) -> Path:
     return project
 
 
+def write_perfect_identity(project: Path) -> None:
+    """What the identity pipeline writes, at perfect quality, into a project copy that has a
+    generated world: person_index (the truth's record -> person map), member_registrations and
+    the golden records under that map (the demographics read them)."""
+    import pandas as pd
+
+    from omnicrm.config import load_parameters
+    from omnicrm.contracts import CHANNELS
+    from omnicrm.identity.golden import golden_records, member_registrations
+    from omnicrm.pipelines.identity.nodes import standardise_members
+
+    data = project / "data"
+    index = pd.read_parquet(data / "00_truth" / "truth_records.parquet")[
+        ["record_id", "channel", "person_id"]]
+    index.assign(match_confidence=1.0).to_parquet(data / "03_primary" / "person_index.parquet",
+                                                  index=False)
+    members = [pd.read_parquet(data / "01_raw" / f"{c}_members.parquet") for c in CHANNELS]
+    registrations = member_registrations(*members)
+    registrations.to_parquet(data / "03_primary" / "member_registrations.parquet", index=False)
+    standardised, _ = standardise_members(*members,
+                                          load_parameters(project_path=project)["identity"])
+    golden_records(index, standardised, registrations).to_parquet(
+        data / "03_primary" / "golden_records.parquet", index=False)
+
+
 @pytest.fixture(scope="session")
 def parameters() -> dict:
     """The project's parameters as `kedro run` sees them (conf/base, read by Kedro's loader)."""

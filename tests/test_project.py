@@ -233,4 +233,7 @@ def test_the_run_summary_states_what_the_outputs_hold(ran: Path):
     auc = churn.set_index("model")["auc"]["xgboost"]
     winback = pd.read_parquet(ran / "data" / "07_model_output" / "winback_audience.parquet")
     assert f"churn AUC {auc:.3f}" in text and f"win-back audience {len(winback):,}" in text
+    c360 = pd.read_parquet(ran / "data" / "07_model_output" / "customer_360.parquet")
+    assert f"customer 360 of {len(c360):,} persons; RFM champions" in text
+    assert "top browse interest = true favourite" in text   # the evaluation run's accuracy
     assert "MLflow UI:" in text and "mlruns" in text

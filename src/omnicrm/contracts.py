@@ -386,6 +386,163 @@ TRUTH_CONTRACTS: dict[str, TableContract] = {
 }
 
 ALL_CONTRACTS = {**RAW_CONTRACTS, **TRUTH_CONTRACTS}
+
+# Per-person tables the pipelines write for people to read (profiles, the customer 360): not
+# validated on load like the raw tables, documented here so the data dictionary lists them;
+# their pipelines' tests check the written columns against these.
+_PERSON = Column("person_id", "string", "OneID person id.")
+_CUTOFF = Column("cutoff_date", "date", "The features' cut-off: the table describes the "
+                 "person as of the day before.")
+_RFM_CELLS = ("champions", "loyal", "potential_loyalist", "new", "promising", "need_attention",
+              "about_to_sleep", "at_risk", "cant_lose", "hibernating", "lost", "no_purchase")
+_TYPOLOGY = ("browses_and_buys", "browses_without_buying", "buys_without_browsing", "neither")
+
+DERIVED_CONTRACTS: dict[str, TableContract] = {
+    t.name: t
+    for t in (
+        TableContract(
+            "person_demographics",
+            "Demographic potential variables per person of person_features (pipeline "
+            "features), derived from the golden record and the store table.",
+            ("person_id",),
+            (
+                _PERSON, _CUTOFF,
+                Column("gender", "string", "Gender from the golden record, or unknown.",
+                       allowed=("M", "F", "unknown")),
+                Column("age_band", "string", "Band of the age in completed years at the cut-off "
+                       "(edges in demographics.age_band_edges: <18, 18-24, ..., 65+), or "
+                       "unknown (no birth date, or an implausible one)."),
+                Column("province", "string", "Home province (golden record), or unknown."),
+                Column("city_tier", "int", "Tier of the home city in the store table "
+                       "(1 = largest); null when the city is unknown or has no store.", True),
+            ),
+        ),
+        TableContract(
+            "customer_rfm",
+            "The RFM grid per person of person_features (pipeline segments): scores 1..5 "
+            "(buyers' quintiles or edges in segments.rfm_grid.edges) and the named cell of the "
+            "R x FM map (segments.rfm_grid.cells).",
+            ("person_id",),
+            (
+                _PERSON, _CUTOFF,
+                Column("recency_days", "float", "Days since the last purchase (null: never "
+                       "bought).", True),
+                Column("frequency", "float", "Orders before the cut-off."),
+                Column("monetary", "float", "Total paid (CNY)."),
+                Column("r_score", "int", "Recency score, 5 = most recent fifth of buyers.", True),
+                Column("f_score", "int", "Frequency score, 5 = most orders.", True),
+                Column("m_score", "int", "Monetary score, 5 = largest total spend.", True),
+                Column("fm_score", "int", "Mean of F and M, halves rounded up.", True),
+                Column("rfm_code", "string", "R, F and M scores as one code, e.g. '545'.", True),
+                Column("rfm_cell", "string", "Named cell of the RFM map.", allowed=_RFM_CELLS),
+                Column("lifecycle_stage", "string", "The lifecycle stage (customer_segments)."),
+            ),
+        ),
+        TableContract(
+            "browse_interests",
+            "Browse interest per person x category (pipeline profiles): views, collects and "
+            "carts of the category's SKUs in the lookback, weighted by kind and decayed by age "
+            "(profiles.browse).",
+            ("person_id", "category"),
+            (
+                _PERSON, _CUTOFF,
+                Column("category", "string", "Product category (slugged)."),
+                Column("views", "int", "Views in the lookback."),
+                Column("collects", "int", "Collects (favourites) in the lookback."),
+                Column("carts", "int", "Add-to-carts in the lookback."),
+                Column("interest_score", "float", "Sum over the events of weight[kind] x "
+                       "0.5 ^ (age in days / half-life)."),
+                Column("interest_rank", "int", "Rank of the category within the person "
+                       "(1 = strongest).", min_value=1),
+                Column("interested", "bool", "Score at or above profiles.browse.threshold."),
+            ),
+        ),
+        TableContract(
+            "browse_profile",
+            "Browse typology and top interests per person of person_features (pipeline "
+            "profiles).",
+            ("person_id",),
+            (
+                _PERSON, _CUTOFF,
+                Column("browse_typology", "string", "Browsed (any scored event) and bought "
+                       "(an order) in the lookback, or not.", allowed=_TYPOLOGY),
+                Column("browse_score", "float", "Sum of the person's interest scores."),
+                Column("interested_categories", "int", "Categories at or above the threshold."),
+                Column("top_interest_category", "string", "Category of rank 1.", True),
+                Column("top3_interest_categories", "string", "Categories of rank 1-3, "
+                       "comma-separated.", True),
+            ),
+        ),
+        TableContract(
+            "customer_360",
+            "One row per person of person_features joining every capability's per-person "
+            "outputs (pipeline profiles); person ids and derived values only.",
+            ("person_id",),
+            (
+                _PERSON, _CUTOFF,
+                Column("channels", "string", "Channels with a member record registered before "
+                       "the cut-off, comma-separated (pos, tmall, wechat, web)."),
+                Column("n_channels", "int", "Number of those channels."),
+                Column("recency_days", "float", "Days since the last purchase.", True),
+                Column("frequency", "float", "Orders."),
+                Column("monetary", "float", "Total paid (CNY)."),
+                Column("spend_year", "float", "Paid in the last year (CNY)."),
+                Column("value_tier", "int", "Value tier 0 (low A) .. 5 (very high)."),
+                Column("value_tier_name", "string", "Name of the value tier."),
+                Column("lifecycle_stage", "string", "Lifecycle stage (aware ... lost)."),
+                Column("rfm_state", "string", "RFM state (new, active, at_risk, lapsed, "
+                       "no_purchase)."),
+                Column("preferred_category", "string", "Category with the largest share of "
+                       "items bought.", True),
+                Column("preferred_channel", "string", "Channel with the most orders.", True),
+                Column("price_sensitive_score", "float", "0..1: promotion share and discount "
+                       "depth."),
+                Column("tags", "string", "Behavioural tags that apply, comma-separated "
+                       "(price_sensitive, trend_chaser, new_visitor, loyal_member); null: "
+                       "none.", True),
+                Column("rfm_cell", "string", "Named RFM cell (customer_rfm).",
+                       allowed=_RFM_CELLS),
+                Column("rfm_code", "string", "R, F, M scores, e.g. '545'.", True),
+                Column("r_score", "int", "Recency score 1..5.", True),
+                Column("f_score", "int", "Frequency score 1..5.", True),
+                Column("m_score", "int", "Monetary score 1..5.", True),
+                Column("gender", "string", "Gender (person_demographics)."),
+                Column("age_band", "string", "Age band (person_demographics)."),
+                Column("province", "string", "Home province (person_demographics)."),
+                Column("city_tier", "int", "Home-city tier (person_demographics).", True),
+                Column("p_alive", "float", "P(still a customer) (customer_value).", True),
+                Column("expected_purchases_90d", "float", "Expected purchases in 90 days "
+                       "(customer_value).", True),
+                Column("clv_12m", "float", "12-month customer lifetime value, CNY "
+                       "(customer_value).", True),
+                Column("churn_90d_probability", "float", "P(no purchase in the churn horizon, "
+                       "retention.churn.horizon_days) for today's active buyers "
+                       "(churn_scores); named after the horizon.", True),
+                Column("churn_rank", "int", "Rank by churn probability (1 = most likely).", True),
+                Column("winback", "bool", "In today's win-back audience."),
+                Column("winback_rank", "int", "Rank in the win-back audience.", True),
+                Column("browse_typology", "string", "Browse typology (browse_profile).",
+                       allowed=_TYPOLOGY),
+                Column("top_interest_category", "string", "Top browse interest.", True),
+                Column("interested_categories", "int", "Categories above the browse "
+                       "threshold."),
+                Column("campaigns_addressed", "int", "Campaigns whose audience held the person "
+                       "(treatment or control) before the cut-off."),
+                Column("coupons_sent", "int", "Of those, campaigns that sent them the offer "
+                       "(treatment)."),
+                Column("coupons_redeemed", "int", "Coupons redeemed before the cut-off."),
+                Column("coupon_value_redeemed", "float", "Their discounts (CNY)."),
+                Column("last_campaign_id", "string", "The latest campaign that addressed "
+                       "them.", True),
+                Column("last_campaign_date", "date", "Its start date.", True),
+                Column("last_campaign_group", "string", "Their group in it.", True,
+                       allowed=("treatment", "control")),
+                Column("last_redeemed_at", "timestamp", "Their last coupon redemption.", True),
+            ),
+        ),
+    )
+}
+
 PII_COLUMNS = sorted({c for t in ALL_CONTRACTS.values() for c in t.pii_columns})
 
 
@@ -580,12 +737,21 @@ def data_dictionary_markdown() -> str:
         "## Raw tables (`data/01_raw/<table>.parquet` or `.csv`)",
         "",
     ]
-    for section, contracts in (("raw", RAW_CONTRACTS), ("truth", TRUTH_CONTRACTS)):
+    for section, contracts in (("raw", RAW_CONTRACTS), ("truth", TRUTH_CONTRACTS),
+                               ("derived", DERIVED_CONTRACTS)):
         if section == "truth":
             lines += [
                 "## Hidden ground truth (`data/00_truth/`)",
                 "",
                 "Written by the synthetic generator only; only evaluation nodes may read it.",
+                "",
+            ]
+        if section == "derived":
+            lines += [
+                "## Per-person profile tables (pipeline outputs)",
+                "",
+                "Written by the features, segments and profiles pipelines "
+                "(`data/04_feature`, `data/07_model_output`); no personal data.",
                 "",
             ]
         for t in contracts.values():

@@ -52,6 +52,20 @@ def summary_lines(project: Path) -> list[str]:
                      f"{auc['recency_rule']:.3f}); CLV vs the next year's spend: Spearman "
                      f"{v['spearman_clv_spend']:.2f}, top decile {v['top_decile_capture']:.0%}"
                      f" of it; win-back audience {len(winback):,} ({how})")
+    c360 = _read(d / "07_model_output" / "customer_360.parquet")
+    rfm = _read(d / "08_reporting" / "rfm_profile.csv")
+    if c360 is not None and rfm is not None:
+        cells = rfm.set_index("rfm_cell")
+        named = {"champions": "champions", "at_risk": "at risk", "cant_lose": "can't lose"}
+        parts = [f"{label} {int(cells.loc[cell, 'persons']):,} "
+                 f"({cells.loc[cell, 'spend_share']:.0%} of spend)"
+                 for cell, label in named.items() if cell in cells.index]
+        line = f"  profiles     customer 360 of {len(c360):,} persons; RFM " + ", ".join(parts)
+        browse = _read(d / "08_reporting" / "browse_interest_evaluation.json")
+        if browse is not None:
+            hit, base = browse["browse_accuracy_at_1"], browse["purchase_accuracy_at_1"]
+            line += f"; top browse interest = true favourite {hit:.0%} (purchases {base:.0%})"
+        lines.append(line)
     plan = _read(d / "08_reporting" / "coupon_plan_totals.json")
     if plan is not None:
         lines.append(f"  coupon plan  {plan['offers']:,} offers, expected incremental margin "

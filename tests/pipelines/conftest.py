@@ -8,8 +8,9 @@ import pytest
 
 from omnicrm.config import with_overrides
 from omnicrm.contracts import CHANNELS
-from omnicrm.identity.golden import member_registrations
+from omnicrm.identity.golden import golden_records, member_registrations
 from omnicrm.pipelines.features import create_pipeline as features_pipeline
+from omnicrm.pipelines.identity.nodes import standardise_members
 from omnicrm.pipelines.segments import create_pipeline as segments_pipeline
 from tests.conftest import FAST_PARAMS, run_in_memory
 
@@ -21,13 +22,17 @@ def fast_parameters(parameters) -> dict:
 
 
 @pytest.fixture(scope="session")
-def identified(world) -> dict:
+def identified(world, parameters) -> dict:
     """The world's tables with what the identity pipeline writes, at perfect quality:
-    person_index (the truth's record -> person map) and member_registrations."""
+    person_index (the truth's record -> person map), member_registrations and the golden
+    records of the cleansed member records under that map."""
     tables = dict(world)
+    members = [world[f"{c}_members"] for c in CHANNELS]
     tables["person_index"] = world["truth_records"][["record_id", "channel", "person_id"]]
-    tables["member_registrations"] = member_registrations(
-        *(world[f"{c}_members"] for c in CHANNELS))
+    tables["member_registrations"] = member_registrations(*members)
+    standardised, _ = standardise_members(*members, parameters["identity"])
+    tables["golden_records"] = golden_records(tables["person_index"], standardised,
+                                              tables["member_registrations"])
     return tables
 
 

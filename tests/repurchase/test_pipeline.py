@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import kedro_run
+from tests.conftest import kedro_run, write_perfect_identity
 
 FAST = {"repurchase.seven_day.n_trials": 4, "repurchase.second_purchase.n_trials": 2,
         "repurchase.propensity.top_categories": 2, "repurchase.propensity.top_brands": 1,
@@ -22,9 +22,7 @@ def trained(project: Path, tmp_path_factory) -> Path:
     own = tmp_path_factory.mktemp("repurchase") / "project"
     shutil.copytree(project, own, symlinks=True, ignore=shutil.ignore_patterns("mlruns"))
     (own / "mlruns").mkdir()
-    truth = pd.read_parquet(own / "data" / "00_truth" / "truth_records.parquet")
-    truth[["record_id", "channel", "person_id"]].assign(match_confidence=1.0).to_parquet(
-        own / "data" / "03_primary" / "person_index.parquet", index=False)
+    write_perfect_identity(own)   # the identity pipeline's outputs, at perfect quality
     kedro_run(own, "features")
     kedro_run(own, "repurchase", FAST)
     return own

@@ -37,3 +37,17 @@ def engine_settings(params: FeatureEngineSettings | dict[str, Any] | None = None
                     env: str | None = None) -> FeatureEngineSettings:
     """``params:feature_engine`` (or a few keys over conf's) as settings."""
     return settings_from(FeatureEngineSettings, "feature_engine", params, env)
+
+
+class DemographicSettings(Settings):
+    """The demographic bands of ``person_demographics`` (``params:demographics``)."""
+
+    age_band_edges: list[int]
+    min_age: int
+    max_age: int
+
+
+def demographic_settings(params: DemographicSettings | dict[str, Any] | None = None,
+                         env: str | None = None) -> DemographicSettings:
+    """``params:demographics`` (or a few keys over conf's) as settings."""
+    return settings_from(DemographicSettings, "demographics", params, env)

@@ -1,5 +1,6 @@
 """Survivorship: one golden record per person from their linked records, and the
-customer-360 summary joining a person's channels, orders and events."""
+activity summary joining a person's channels, orders and events (the customer 360 of the
+profiles pipeline builds on the other capabilities' outputs instead)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def golden_records(person_index: pd.DataFrame, standardised: pd.DataFrame,
     return out.join(counts).reset_index()
 
 
-def customer_360(person_index: pd.DataFrame, orders: pd.DataFrame,
+def person_activity(person_index: pd.DataFrame, orders: pd.DataFrame,
                  events: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
     """Per person (no personal data): records and channels, orders, spend, first and last
     order, online events by type. Everyone in the index appears, buyers or not."""

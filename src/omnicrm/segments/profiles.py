@@ -54,9 +54,11 @@ def fit_value_tiers(person_features: pd.DataFrame, params: dict
 
 
 def profile_value_tiers(person_features: pd.DataFrame, customer_segments: pd.DataFrame,
-                        params: dict) -> pd.DataFrame:
+                        params: dict, person_demographics: pd.DataFrame | None = None
+                        ) -> pd.DataFrame:
     """One row per tier: size, spend, frequency, AOV, recency, top categories and channel
-    mix (means over the tier's persons; recency over its buyers)."""
+    mix (means over the tier's persons; recency over its buyers); with
+    ``person_demographics``, the tier's demographics too (:func:`demographic_profile`)."""
     f = person_features.merge(customer_segments[["person_id", "value_tier",
                                                  "value_tier_name"]], on="person_id")
     g = f.groupby(["value_tier", "value_tier_name"])
@@ -77,7 +79,36 @@ def profile_value_tiers(person_features: pd.DataFrame, customer_segments: pd.Dat
     mix = g[chans].mean().reset_index(drop=True)
     for c in chans:
         prof[c] = mix[c].to_numpy()
+    if person_demographics is not None:
+        demo = demographic_profile(f[["person_id", "value_tier"]], person_demographics,
+                                   "value_tier")
+        prof = prof.merge(demo, on="value_tier", how="left")
     return prof.sort_values("value_tier").reset_index(drop=True)
+
+
+def demographic_profile(groups: pd.DataFrame, person_demographics: pd.DataFrame, by: str
+                        ) -> pd.DataFrame:
+    """Per value of ``by`` (a column of ``groups``, keyed by person_id): the share of women
+    among persons of known gender, the mean city tier (1 = largest cities), the most common
+    age band and the three most common provinces (among persons whose band / province is
+    known), and the share of persons with a known age band."""
+    d = groups.merge(person_demographics.drop(columns="cutoff_date", errors="ignore"),
+                     on="person_id", how="left")
+    known_gender = d["gender"].isin(["M", "F"])
+    d["female"] = (d["gender"] == "F").astype(float).where(known_gender)
+    d["age_known"] = d["age_band"].notna() & (d["age_band"] != "unknown")
+
+    def top(values: pd.Series, n: int) -> str:
+        values = values[values.notna() & (values != "unknown")]
+        return ", ".join(values.value_counts().head(n).index.astype(str))
+
+    g = d.groupby(by)
+    return g.agg(female_share=("female", "mean"),
+                 mean_city_tier=("city_tier", lambda s: float(s.dropna().mean())
+                                 if s.notna().any() else np.nan),
+                 age_known_share=("age_known", "mean"),
+                 main_age_band=("age_band", lambda s: top(s, 1)),
+                 top_provinces=("province", lambda s: top(s, 3))).reset_index()
 
 
 def plot_tier_profiles(value_tier_profile: pd.DataFrame) -> plt.Figure:

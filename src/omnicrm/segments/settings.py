@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import field_validator
+
 from omnicrm.config import Settings, settings_from
 
 
@@ -29,6 +31,30 @@ class Tags(Settings):
     new_visitor_days: int
 
 
+class RfmGrid(Settings):
+    """The RFM grid (omnicrm.segments.rfm): score edges and the named cells on R x FM."""
+
+    edges: dict[str, list[float] | None]
+    cells: dict[int, list[str]]
+
+    @field_validator("edges")
+    @classmethod
+    def _four_edges(cls, v: dict) -> dict:
+        for col, edges in v.items():
+            if col not in ("recency_days", "frequency", "monetary"):
+                raise ValueError(f"no RFM score is computed from {col!r}")
+            if edges is not None and (len(edges) != 4 or sorted(edges) != list(edges)):
+                raise ValueError(f"{col}: four increasing edges (five scores), got {edges}")
+        return v
+
+    @field_validator("cells")
+    @classmethod
+    def _five_by_five(cls, v: dict) -> dict:
+        if sorted(v) != [1, 2, 3, 4, 5] or any(len(row) != 5 for row in v.values()):
+            raise ValueError("one row of five cell names (FM 1..5) for each R score 1..5")
+        return v
+
+
 class SegmentSettings(Settings):
     n_tiers: int
     weights: dict[str, float]
@@ -41,6 +67,7 @@ class SegmentSettings(Settings):
     lifecycle: Lifecycle
     rfm: Rfm
     tags: Tags
+    rfm_grid: RfmGrid
 
 
 def segment_settings(params: SegmentSettings | dict[str, Any] | None = None,

@@ -1,5 +1,5 @@
 """The identity pipeline as Kedro wires it (cleansing -> linking -> registrations, golden
-records, customer 360, and its evaluation node), run on an in-memory catalog over the
+records, person activity, and its evaluation node), run on an in-memory catalog over the
 3,000-person world and judged against that world's truth."""
 
 from __future__ import annotations

@@ -9,9 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from omnicrm.contracts import CHANNELS
-from omnicrm.identity.golden import member_registrations
-from tests.conftest import kedro_run
+from tests.conftest import kedro_run, write_perfect_identity
 
 
 @pytest.fixture(scope="module")
@@ -19,14 +17,7 @@ def segmented(project: Path, tmp_path_factory) -> Path:
     own = tmp_path_factory.mktemp("segments") / "project"
     shutil.copytree(project, own, symlinks=True, ignore=shutil.ignore_patterns("mlruns"))
     (own / "mlruns").mkdir()
-    # the identity pipeline's output, at perfect quality (the truth's record -> person map)
-    truth = pd.read_parquet(own / "data" / "00_truth" / "truth_records.parquet")
-    truth[["record_id", "channel", "person_id"]].assign(match_confidence=1.0).to_parquet(
-        own / "data" / "03_primary" / "person_index.parquet", index=False)
-    members = [pd.read_parquet(own / "data" / "01_raw" / f"{c}_members.parquet")
-               for c in CHANNELS]
-    member_registrations(*members).to_parquet(
-        own / "data" / "03_primary" / "member_registrations.parquet", index=False)
+    write_perfect_identity(own)   # the identity pipeline's outputs, at perfect quality
     for pipeline in ("features", "segments"):
         kedro_run(own, pipeline, {"segments.bootstrap_rounds": 3})
     kedro_run(own, "evaluation", node_names=["evaluate_segments"])

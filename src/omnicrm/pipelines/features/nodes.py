@@ -7,7 +7,8 @@ import logging
 import pandas as pd
 
 from omnicrm.features import person_features, resolve_cutoff, source_tables
-from omnicrm.features.settings import engine_settings, feature_settings
+from omnicrm.features.demographics import person_demographics
+from omnicrm.features.settings import demographic_settings, engine_settings, feature_settings
 
 log = logging.getLogger(__name__)
 
@@ -28,3 +29,14 @@ def build_person_features(orders: pd.DataFrame, order_items: pd.DataFrame,
     log.info("person_features: %d persons x %d columns at cut-off %s on %s", len(features),
              features.shape[1], cutoff.date(), engine)
     return features
+
+
+def build_person_demographics(person_features: pd.DataFrame, golden_records: pd.DataFrame,
+                              stores: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """``person_demographics``: gender, age band, province and city tier per person of
+    ``person_features`` (derived values only; omnicrm.features.demographics)."""
+    demographics = person_demographics(person_features, golden_records, stores,
+                                       demographic_settings(params))
+    log.info("person_demographics: %d persons; age bands %s", len(demographics),
+             demographics["age_band"].value_counts().to_dict())
+    return demographics

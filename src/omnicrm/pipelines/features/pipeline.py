@@ -14,6 +14,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                   "coupon_redemptions", "member_registrations", "person_index",
                   "params:features", "params:feature_engine"],
                  "person_features", name="build_person_features"),
+            Node(nodes.build_person_demographics,
+                 ["person_features", "golden_records", "stores", "params:demographics"],
+                 "person_demographics", name="build_person_demographics"),
         ],
         tags="features",
     )

@@ -9,7 +9,7 @@ import pandas as pd
 from omnicrm.contracts import CHANNELS
 from omnicrm.identity.api import person_index_from, standardise_tables
 from omnicrm.identity.evaluation import linkage_scores
-from omnicrm.identity.golden import customer_360, golden_records, member_registrations
+from omnicrm.identity.golden import golden_records, member_registrations, person_activity
 from omnicrm.identity.link import link_records
 from omnicrm.identity.settings import identity_settings
 from omnicrm.tracking import mlflow_metrics
@@ -67,9 +67,9 @@ def build_golden_records(person_index: pd.DataFrame, standardised_members: pd.Da
     return golden_records(person_index, standardised_members, registrations)
 
 
-def build_customer_360(person_index: pd.DataFrame, orders: pd.DataFrame,
-                       events: pd.DataFrame) -> pd.DataFrame:
-    return customer_360(person_index, orders, events)
+def build_person_activity(person_index: pd.DataFrame, orders: pd.DataFrame,
+                          events: pd.DataFrame) -> pd.DataFrame:
+    return person_activity(person_index, orders, events)
 
 
 def evaluate_linkage(person_index: pd.DataFrame, standardised_members: pd.DataFrame,
@@ -83,5 +83,5 @@ def evaluate_linkage(person_index: pd.DataFrame, standardised_members: pd.DataFr
         finite_only=True)
 
 
-__all__ = ["build_customer_360", "build_golden_records", "evaluate_linkage", "link_persons",
+__all__ = ["build_golden_records", "build_person_activity", "evaluate_linkage", "link_persons",
            "member_registrations", "standardise_members"]

@@ -14,12 +14,14 @@ from omnicrm.segments.profiles import (
     plot_tier_profiles,
     profile_value_tiers,
 )
+from omnicrm.segments.rfm import plot_rfm_grid, rfm_profile, rfm_table
 from omnicrm.segments.rules import assign_segments
+from omnicrm.segments.settings import segment_settings
 from omnicrm.segments.tiers import ValueTierModel
 
-__all__ = ["assign_segments", "evaluate_segments", "fit_value_tiers", "plot_segment_map",
-           "plot_tier_profiles", "profile_value_tiers", "segments_at_campaign_starts",
-           "track_model"]
+__all__ = ["assign_segments", "build_customer_rfm", "evaluate_segments", "fit_value_tiers",
+           "plot_rfm", "plot_segment_map", "plot_tier_profiles", "profile_rfm",
+           "profile_value_tiers", "segments_at_campaign_starts", "track_model"]
 
 
 def track_model(model: ValueTierModel) -> ValueTierModel:
@@ -41,3 +43,20 @@ def segments_at_campaign_starts(orders: pd.DataFrame, order_items: pd.DataFrame,
     where = engine_settings(engine)
     return campaign_start_segments(tables, products, campaigns, value_tier_model, features,
                                    segments, where.name, dict(where.options))
+
+
+def build_customer_rfm(person_features: pd.DataFrame, customer_segments: pd.DataFrame,
+                       segments: dict) -> pd.DataFrame:
+    """``customer_rfm``: R, F, M scores and the named RFM cell per person, next to the
+    lifecycle stage (omnicrm.segments.rfm)."""
+    return rfm_table(person_features, customer_segments, segment_settings(segments).rfm_grid)
+
+
+def profile_rfm(customer_rfm: pd.DataFrame, segments: dict) -> pd.DataFrame:
+    """``rfm_profile``: persons, spend and their shares per named cell."""
+    return rfm_profile(customer_rfm, segment_settings(segments).rfm_grid)
+
+
+def plot_rfm(customer_rfm: pd.DataFrame, segments: dict):
+    """``rfm_grid_plot``: the R x FM heat maps (buyers, share of spend)."""
+    return plot_rfm_grid(customer_rfm, segment_settings(segments).rfm_grid)
