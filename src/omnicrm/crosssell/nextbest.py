@@ -186,13 +186,13 @@ class NextBestCategoryModel:
                              "score": scores[rows_p, chosen]})
 
     def top(self, features: pd.DataFrame) -> pd.DataFrame:
-        """person_id, next_best_category (None: every category bought) and
+        """person_id, next_best_category ("" when every category is bought) and
         next_best_categories (the top ``top_k`` joined by ', ')."""
         order = ranked(self.scores(features), self.top_k)
         cats = np.asarray(self.peers.categories, dtype=object)
         names = [[cats[j] for j in row if j >= 0] for row in order]
         return pd.DataFrame({"person_id": features["person_id"].astype(str).to_numpy(),
-                             "next_best_category": [n[0] if n else None for n in names],
+                             "next_best_category": [n[0] if n else "" for n in names],
                              "next_best_categories": [", ".join(n) for n in names]})
 
 
