@@ -233,4 +233,7 @@ def test_the_run_summary_states_what_the_outputs_hold(ran: Path):
     auc = churn.set_index("model")["auc"]["xgboost"]
     winback = pd.read_parquet(ran / "data" / "07_model_output" / "winback_audience.parquet")
     assert f"churn AUC {auc:.3f}" in text and f"win-back audience {len(winback):,}" in text
+    nbc = pd.read_csv(ran / "data" / "08_reporting" / "next_best_evaluation.csv")
+    hit = nbc.set_index("method")["hit_rate_at_3"]["propensity"]
+    assert f"next best category hit rate@3 {hit:.2f}" in text
     assert "MLflow UI:" in text and "mlruns" in text
