@@ -134,38 +134,54 @@ def mine_rules(items: pd.DataFrame, level: str, min_support: float, min_confiden
     """Rules and frequent itemsets of the baskets in ``items`` at ``level``; an itemset needs
     ``min_support`` of the baskets and ``min_baskets`` baskets at least."""
     matrix, names = basket_matrix(items, level)
+    return matrix_rules(matrix, names, min_support, min_confidence, min_lift, max_len,
+                        min_baskets)
+
+
+def matrix_rules(matrix: sp.csr_matrix, names: np.ndarray, min_support: float,
+                 min_confidence: float, min_lift: float, max_len: int, min_baskets: int = 1
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`mine_rules` on a basket matrix (:func:`basket_matrix`)."""
     n = max(matrix.shape[0], 1)
     itemsets = frequent_itemsets(matrix, names, max(min_support, min_baskets / n), max_len)
     return rules_from_itemsets(itemsets, matrix.shape[0], min_confidence, min_lift), itemsets
 
 
-def multi_item_baskets(items: pd.DataFrame, level: str) -> int:
-    """Baskets holding two different items at ``level``."""
-    return int((items.groupby("order_id")[level].nunique() >= 2).sum())
+def _basket_values(items: pd.DataFrame, column: str) -> np.ndarray:
+    """``column`` per basket, in :func:`basket_matrix`'s row order (a basket is one order, so
+    its channel and its buyer's value tier are one value)."""
+    order_code, _ = pd.factorize(items["order_id"])
+    _, first = np.unique(order_code, return_index=True)
+    values = items[column].iloc[first]
+    return values.astype(str).where(values.notna(), None).to_numpy(dtype=object)
 
 
-def rules_overall_and_by_segment(items: pd.DataFrame, level: str, settings,
-                                 segments: dict[str, pd.Series] | None = None
+def rules_overall_and_by_segment(items: pd.DataFrame, level: str, settings
                                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rules over every basket (segment ``all``) and within each value of each segment column
     of ``items`` (channel, value_tier) that has ``min_segment_baskets`` multi-item baskets;
-    and the overall frequent itemsets. ``settings``: the ``rules`` settings."""
-    support = settings.min_support[level]
-    overall, itemsets = mine_rules(items, level, support, settings.min_confidence,
-                                   settings.min_lift, settings.max_len, settings.min_baskets)
-    parts = [overall.assign(segment="all", segment_value="all")]
+    and the overall frequent itemsets. ``settings``: the ``rules`` settings. One basket
+    matrix per level; a segment is a subset of its rows."""
+    matrix, names = basket_matrix(items, level)
+    multi = np.diff(matrix.indptr) >= 2
+    tasks = [("all", "all", None)]
     for column in settings.segments:
         if column not in items:
             continue
-        for value, part in items.groupby(column, sort=True):
-            if multi_item_baskets(part, level) < settings.min_segment_baskets:
-                continue
-            rules, _ = mine_rules(part, level, support, settings.min_confidence,
-                                  settings.min_lift, settings.max_len, settings.min_baskets)
-            parts.append(rules.assign(segment=column, segment_value=str(value)))
+        values = _basket_values(items, column)
+        for value in sorted(v for v in set(values) if v is not None):   # unknown: skipped
+            rows = np.flatnonzero(values == value)
+            if multi[rows].sum() >= settings.min_segment_baskets:
+                tasks.append((column, str(value), rows))
+    args = (settings.min_support[level], settings.min_confidence, settings.min_lift,
+            settings.max_len, settings.min_baskets)
+    mined = [matrix_rules(matrix if rows is None else matrix[rows], names, *args)
+             for _, _, rows in tasks]
+    parts = [rules.assign(segment=segment, segment_value=value)
+             for (segment, value, _), (rules, _) in zip(tasks, mined, strict=True)]
     table = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     table["level"] = level
-    return table[list(RULE_COLUMNS)], itemsets
+    return table[list(RULE_COLUMNS)], mined[0][1]
 
 
 def bundle_table(items: pd.DataFrame, itemsets: pd.DataFrame, n_baskets: int, level: str,

@@ -41,7 +41,7 @@ def mine_association_rules(orders: pd.DataFrame, order_items: pd.DataFrame,
     items = basket_items(orders, order_items, products, person_index,
                          start=end - pd.Timedelta(days=s.rules.window_days), end=end)
     tiers = customer_segments.set_index("person_id")["value_tier"]
-    items["value_tier"] = items["person_id"].map(tiers).astype("Int64").astype(str)
+    items["value_tier"] = items["person_id"].map(tiers).astype("Int64")   # NA: no tier
     tables, bundles = [], None
     for level in s.rules.min_support:
         rules, itemsets = rules_overall_and_by_segment(items, level, s.rules)
