@@ -236,4 +236,7 @@ def test_the_run_summary_states_what_the_outputs_hold(ran: Path):
     c360 = pd.read_parquet(ran / "data" / "07_model_output" / "customer_360.parquet")
     assert f"customer 360 of {len(c360):,} persons; RFM champions" in text
     assert "top browse interest = true favourite" in text   # the evaluation run's accuracy
+    nbc = pd.read_csv(ran / "data" / "08_reporting" / "next_best_evaluation.csv")
+    hit = nbc.set_index("method")["hit_rate_at_3"]["propensity"]
+    assert f"next best category hit rate@3 {hit:.2f}" in text
     assert "MLflow UI:" in text and "mlruns" in text

@@ -66,6 +66,15 @@ def summary_lines(project: Path) -> list[str]:
             hit, base = browse["browse_accuracy_at_1"], browse["purchase_accuracy_at_1"]
             line += f"; top browse interest = true favourite {hit:.0%} (purchases {base:.0%})"
         lines.append(line)
+    rules = _read(d / "07_model_output" / "association_rules.parquet")
+    nbc = _read(d / "08_reporting" / "next_best_evaluation.csv")
+    if rules is not None and nbc is not None:
+        overall = rules[rules["segment"] == "all"]["level"].value_counts()
+        hit = nbc.set_index("method")["hit_rate_at_3"]
+        lines.append(f"  cross-sell   rules: {overall.get('category', 0):,} category, "
+                     f"{overall.get('sku', 0):,} SKU (overall); next best category hit "
+                     f"rate@3 {hit['propensity']:.2f} (most popular {hit['most_popular']:.2f}"
+                     f", item-item {hit['item_item']:.2f}, rules {hit['rules']:.2f})")
     plan = _read(d / "08_reporting" / "coupon_plan_totals.json")
     if plan is not None:
         lines.append(f"  coupon plan  {plan['offers']:,} offers, expected incremental margin "

@@ -104,6 +104,18 @@ def test_batch_scores_carry_the_segments_and_the_models_answers(ran: Path):
     offered = scores["coupon_threshold"] > 0
     assert (scores.loc[offered, "discount"] > 0).all()
     assert (scores.loc[~offered, "discount"] == 0).all()
+    # the next best category is one the person has not bought, first of the top list, and the
+    # cross-sell pipeline's table holds the same answer
+    best = scores["next_best_category"].to_numpy()
+    has = best != ""
+    assert has.mean() > 0.9
+    bought = [features[f"category_share_{c}"].iloc[i] > 0 for i, c in enumerate(best) if c]
+    assert not any(bought)
+    assert (scores["next_best_categories"].str.split(", ").str[0] == scores[
+        "next_best_category"]).all()
+    table = pd.read_parquet(ran / "data/07_model_output/next_best_categories.parquet")
+    first = table[table["rank"] == 1].set_index("person_id")["category"]
+    assert (first.reindex(scores.loc[has, "person_id"]).to_numpy() == best[has]).all()
 
 
 # ---------------------------------------------------------------- the promotion gate
@@ -140,7 +152,8 @@ def test_a_worse_version_is_registered_but_not_promoted_and_a_better_one_is(ran:
               ["segments"],
               "scoring": yaml.safe_load((conf / "parameters_scoring.yml").read_text())["scoring"]}
     required = required_columns(models["repurchase_7d_model"], models["coupon_policy"],
-                                params["segments"], models["churn_model"])
+                                params["segments"], models["churn_model"],
+                                models["next_best_category_model"])
     example = _features(ran).head(3)
     mlflow.set_experiment("omnicrm")
     worse = {**metrics, "repurchase.test_auc": metrics["repurchase.test_auc"] - 0.05}

@@ -1,6 +1,6 @@
 """The production inference path, one pure function per step: person features -> value tier
 and lifecycle stage -> 7-day repurchase probability -> churn probability and customer value
--> coupon offer.
+-> coupon offer -> next best category.
 
 The same functions are the nodes of the Kedro inference pipeline
 (:func:`omnicrm.scoring.pipeline.create_inference_pipeline`) that the batch run, the
@@ -26,7 +26,8 @@ BOOLEAN_FEATURES = ("has_pos", "has_tmall", "has_web", "has_wechat")
 SCORE_COLUMNS = ("person_id", "value_tier", "value_tier_name", "lifecycle_stage", "rfm_state",
                  "repurchase_7d_probability", "repurchase_reasons", "churn_probability",
                  "p_alive", "clv", "coupon_threshold", "discount", "uplift_score",
-                 "expected_incremental_margin", "expected_cost")
+                 "expected_incremental_margin", "expected_cost", "next_best_category",
+                 "next_best_categories")
 #: What the customer value model reads (BG/NBD's x, t_x, T and gamma-gamma's order value).
 VALUE_FEATURES = ("frequency", "recency_days", "tenure_days", "days_since_registration",
                   "avg_order_value")
@@ -38,12 +39,13 @@ class ScoringInputError(ValueError):
 
 
 def required_columns(repurchase_model, coupon_policy, segment_params: dict,
-                     churn_model=None) -> list[str]:
+                     churn_model=None, next_best_category_model=None) -> list[str]:
     """Every input column the inference path reads, ``person_id`` first."""
     window = segment_params["lifecycle"]["engagement_window_days"]
     needed = ["person_id", *SEGMENT_FEATURES, f"collects_{window}d", f"carts_{window}d",
               *repurchase_model.feature_names, *coupon_policy.feature_names,
-              *VALUE_FEATURES, *(churn_model.feature_names if churn_model else [])]
+              *VALUE_FEATURES, *(churn_model.feature_names if churn_model else []),
+              *(next_best_category_model.feature_names if next_best_category_model else [])]
     # the feature table's as-of date is a key, not a feature: no model reads it
     return [c for c in dict.fromkeys(needed) if c != "cutoff_date"]
 
@@ -109,10 +111,12 @@ def validate_input(scoring_input: pd.DataFrame, required: list[str]) -> pd.DataF
 
 
 def check_scoring_input(scoring_input: pd.DataFrame, repurchase_model, coupon_policy,
-                        churn_model, segment_params: dict) -> pd.DataFrame:
+                        churn_model, next_best_category_model, segment_params: dict
+                        ) -> pd.DataFrame:
     """The person features the models need, checked and typed (:func:`validate_input`)."""
     return validate_input(scoring_input, required_columns(repurchase_model, coupon_policy,
-                                                          segment_params, churn_model))
+                                                          segment_params, churn_model,
+                                                          next_best_category_model))
 
 
 def segment_persons(features: pd.DataFrame, value_tier_model, segment_params: dict
@@ -167,12 +171,21 @@ def recommend_offers(features: pd.DataFrame, coupon_policy) -> pd.DataFrame:
                    "expected_incremental_margin", "expected_cost"]]
 
 
+def recommend_categories(features: pd.DataFrame, next_best_category_model) -> pd.DataFrame:
+    """The category the person has not bought that they most likely buy next, and the top
+    ``crosssell.next_best.top_k`` of them joined by ", " ("" when every category is bought;
+    :class:`omnicrm.crosssell.nextbest.NextBestCategoryModel`)."""
+    return next_best_category_model.top(features)
+
+
 def combine_scores(segments: pd.DataFrame, repurchase: pd.DataFrame,
-                   retention: pd.DataFrame, offers: pd.DataFrame) -> pd.DataFrame:
+                   retention: pd.DataFrame, offers: pd.DataFrame,
+                   categories: pd.DataFrame) -> pd.DataFrame:
     """One row per input person, in input order, with :data:`SCORE_COLUMNS`."""
     scores = segments.merge(repurchase, on="person_id", how="left", validate="1:1")
     scores = scores.merge(retention, on="person_id", how="left", validate="1:1")
     scores = scores.merge(offers, on="person_id", how="left", validate="1:1")
+    scores = scores.merge(categories, on="person_id", how="left", validate="1:1")
     for col in ("coupon_threshold", "discount"):
         scores[col] = scores[col].astype("float64")
     return scores[list(SCORE_COLUMNS)]

@@ -2,7 +2,8 @@
 model and runs it at load time (no pickled Python object to go stale across versions).
 
 It loads the fitted artifacts the training run packed (value-tier model, 7-day repurchase
-model, churn model, customer value model, coupon policy, parameters) into an in-memory Kedro
+model, churn model, customer value model, coupon policy, next best category model,
+parameters) into an in-memory Kedro
 catalog and runs the Kedro inference pipeline on each request. Requests that cannot be scored
 raise an MlflowException with INVALID_PARAMETER_VALUE, which the scoring server answers with
 HTTP 400 and a clear message.
@@ -20,8 +21,8 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 
 class OmnicrmScoringModel(mlflow.pyfunc.PythonModel):
-    """person features -> tier, lifecycle stage, P(buy in 7 days), P(churn), CLV and the
-    coupon offer."""
+    """person features -> tier, lifecycle stage, P(buy in 7 days), P(churn), CLV, the
+    coupon offer and the next best category."""
 
     def load_context(self, context) -> None:
         from omnicrm.scoring.pipeline import MODELS, create_inference_pipeline

@@ -1,6 +1,6 @@
 """The production inference path as a Kedro pipeline: free inputs ``scoring_input`` (person
 features), the fitted ``value_tier_model``, ``repurchase_7d_model``, ``churn_model``,
-``customer_value_model`` and ``coupon_policy``, and
+``customer_value_model``, ``coupon_policy`` and ``next_best_category_model``, and
 ``params:segments`` / ``params:scoring``; single output ``scores``.
 
 The registered MLflow model runs exactly this pipeline per request, and the `scoring` Kedro
@@ -14,7 +14,7 @@ INPUT_NAME = "scoring_input"
 OUTPUT_NAME = "scores"
 #: The fitted models the inference pipeline reads, by catalog name.
 MODELS = ("value_tier_model", "repurchase_7d_model", "churn_model", "customer_value_model",
-          "coupon_policy")
+          "coupon_policy", "next_best_category_model")
 
 
 def create_inference_pipeline() -> Pipeline:
@@ -22,7 +22,7 @@ def create_inference_pipeline() -> Pipeline:
         [
             Node(inference.check_scoring_input,
                  [INPUT_NAME, "repurchase_7d_model", "coupon_policy", "churn_model",
-                  "params:segments"],
+                  "next_best_category_model", "params:segments"],
                  "scoring_features", name="check_scoring_input"),
             Node(inference.segment_persons,
                  ["scoring_features", "value_tier_model", "params:segments"],
@@ -35,9 +35,12 @@ def create_inference_pipeline() -> Pipeline:
                  "scoring_retention", name="score_retention"),
             Node(inference.recommend_offers, ["scoring_features", "coupon_policy"],
                  "scoring_offers", name="recommend_offers"),
+            Node(inference.recommend_categories,
+                 ["scoring_features", "next_best_category_model"], "scoring_categories",
+                 name="recommend_categories"),
             Node(inference.combine_scores,
                  ["scoring_segments", "scoring_repurchase", "scoring_retention",
-                  "scoring_offers"], OUTPUT_NAME,
+                  "scoring_offers", "scoring_categories"], OUTPUT_NAME,
                  name="combine_scores"),
         ],
         tags="inference",

@@ -40,7 +40,8 @@ def scoring_test_metrics(repurchase_model_comparison: pd.DataFrame,
 
 def export_scoring_model(person_features: pd.DataFrame, customer_scores: pd.DataFrame,
                          value_tier_model, repurchase_7d_model, churn_model,
-                         customer_value_model, coupon_policy, test_metrics: dict,
+                         customer_value_model, coupon_policy, next_best_category_model,
+                         test_metrics: dict,
                          segment_params: dict, scoring_params: dict) -> dict:
     """Log the inference pipeline as one MLflow pyfunc model in the current run, register a
     new version and move the ``champion`` alias to it only if it passes the gate
@@ -48,9 +49,10 @@ def export_scoring_model(person_features: pd.DataFrame, customer_scores: pd.Data
     (the in-process batch run) is an input so the export only happens once that run worked."""
     models = {"value_tier_model": value_tier_model, "repurchase_7d_model": repurchase_7d_model,
               "churn_model": churn_model, "customer_value_model": customer_value_model,
-              "coupon_policy": coupon_policy}
+              "coupon_policy": coupon_policy,
+              "next_best_category_model": next_best_category_model}
     required = required_columns(repurchase_7d_model, coupon_policy, segment_params,
-                                churn_model)
+                                churn_model, next_best_category_model)
     if len(customer_scores) != len(person_features):
         raise ValueError(f"the batch run scored {len(customer_scores)} of "
                          f"{len(person_features)} persons")
