@@ -39,6 +39,13 @@ def weekly_project(tmp_path_factory, world):
         if name != "member_stages":
             frame.to_parquet(dest / "data" / "08_reporting" / f"{name}.parquet", index=False)
     week = tables["kpi_weekly"].query("slice == 'all'").sort_values("pno").iloc[-1]
+    # retention's CLV per tier x stage: the tier table carries it (every person is "mid" here)
+    pd.DataFrame({"value_tier": 2, "value_tier_name": "mid",
+                  "lifecycle_stage": ["active", "dormant", "aware"], "persons": [40, 60, 10],
+                  "buyers": [40, 60, 0], "clv_sum": [30000.0, 4321.0, 0.0],
+                  "clv_share": [0.87, 0.13, 0.0], "clv_mean": [750.0, 72.0, None],
+                  "p_alive_mean": [0.9, 0.4, None], "churn_probability_mean": [0.3, 0.8, None]}
+                 ).to_csv(dest / "data" / "08_reporting" / "value_segment_profile.csv", index=False)
     # one campaign too, so that the index holds both kinds of report
     calls: list[tuple] = []
     first = run_reports(dest, weeks=[week["period_label"]], campaign_ids=["C001"], track=False,
@@ -64,6 +71,9 @@ def test_the_weekly_page_shows_the_kpi_tables_figures(weekly_project):
     assert conv == present.pct(week["conversion"])
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) >= 5  # the charts
     assert "Traceback" not in page and not re.search(r"\bP\d{9}\b", page)  # no person ids
+    # the tier table's CLV: 30,000 + 4,321; P(alive) of its 100 buyers (0.9 x 40 + 0.4 x 60)
+    row = re.search(r"<th>mid</th>(.*?)</tr>", page, re.S).group(1)
+    assert "¥34,321" in row and "100.0%" in row and "0.60" in row
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Weekly business reports" in index and "Campaign reports" in index
     assert f'href="week-{week["period_label"]}.html"' in index
@@ -112,3 +122,19 @@ def test_index_campaign_and_weekly_pages_as_a_person_sees_them(weekly_project,
                  present.money(h["incremental_revenue"], sign=True), "ROI on margin"):
         assert text in dom, text
     assert len(page_images(dom)) >= 2 and drawn_share(shots / "campaign.png") > 0.05
+
+
+def test_tier_value_sums_clv_and_weights_p_alive_by_buyers():
+    from omnicrm.reporting.weekly import WeeklyDataError, tier_value
+
+    profile = pd.DataFrame({"value_tier_name": ["high", "high", "low", "low"],
+                            "buyers": [10, 30, 0, 20], "clv_sum": [600.0, 200.0, 0.0, 200.0],
+                            "p_alive_mean": [0.8, 0.4, None, 0.5]})
+    out = tier_value(profile)
+    assert out.loc["high", "clv_12m"] == 800 and out.loc["low", "clv_12m"] == 200
+    assert out.loc["high", "clv_share"] == pytest.approx(0.8)
+    assert out.loc["high", "p_alive"] == pytest.approx((0.8 * 10 + 0.4 * 30) / 40)
+    assert out.loc["low", "p_alive"] == pytest.approx(0.5)
+    assert tier_value(None) is None
+    with pytest.raises(WeeklyDataError, match="lacks"):
+        tier_value(profile.drop(columns="buyers"))

@@ -18,6 +18,8 @@ from omnicrm.kpi.targets import target_status
 KPI_TABLES = ("kpi_weekly", "kpi_sales_bridge", "kpi_cohorts", "kpi_stage_rates",
               "kpi_migration", "kpi_oneid_health")
 DEFAULT_PATHS = {name: f"data/08_reporting/{name}.parquet" for name in KPI_TABLES}
+#: retention's CLV per value tier x lifecycle stage (optional: the tier table shows CLV with it)
+VALUE_PROFILE = "data/08_reporting/value_segment_profile.csv"
 TREND_WEEKS = 13
 
 
@@ -41,6 +43,32 @@ def load_kpis(project_path: str | Path, env: str | None = None) -> dict[str, pd.
             else:
                 raise WeeklyDataError(f"no {name} table: run `kedro run --pipeline kpi` first")
     return out
+
+
+def load_value_profile(project_path: str | Path) -> pd.DataFrame | None:
+    """Retention's ``value_segment_profile`` of the project, None when it has not run."""
+    path = Path(project_path) / VALUE_PROFILE
+    return pd.read_csv(path) if path.exists() else None
+
+
+def tier_value(profile: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per value tier (name): the 12-month CLV of its persons (``clv_12m``, its share of the
+    base's ``clv_share``) and its buyers' mean P(alive), from retention's profile per tier x
+    lifecycle stage. None without a profile."""
+    if profile is None or profile.empty:
+        return None
+    missing = {"value_tier_name", "buyers", "clv_sum", "p_alive_mean"} - set(profile.columns)
+    if missing:
+        raise WeeklyDataError(f"value_segment_profile lacks {sorted(missing)}: run `kedro run "
+                              "--pipeline retention` again")
+    f = profile.assign(alive=profile["p_alive_mean"].fillna(0.0) * profile["buyers"])
+    g = f.groupby("value_tier_name")
+    out = pd.DataFrame({"clv_12m": g["clv_sum"].sum(), "buyers": g["buyers"].sum(),
+                        "alive": g["alive"].sum()})
+    total = out["clv_12m"].sum()
+    out["clv_share"] = out["clv_12m"] / total if total > 0 else np.nan
+    out["p_alive"] = (out["alive"] / out["buyers"]).where(out["buyers"] > 0)
+    return out[["clv_12m", "clv_share", "p_alive"]].rename_axis("slice_value")
 
 
 def report_weeks(kpis: dict[str, pd.DataFrame], last: int) -> list[str]:
@@ -72,8 +100,11 @@ class WeeklyView:
 
 def weekly_view(kpis: dict[str, pd.DataFrame], week: str, channel: str | None = None,
                 campaigns: pd.DataFrame | None = None, rendered: dict | None = None,
-                params: dict | None = None) -> WeeklyView:
-    """The report of ``week`` (``2026-W43``), overall or for one ``channel``."""
+                params: dict | None = None,
+                value_profile: pd.DataFrame | None = None) -> WeeklyView:
+    """The report of ``week`` (``2026-W43``), overall or for one ``channel``. With
+    ``value_profile`` (retention's, :func:`load_value_profile`) the value-tier table also holds
+    each tier's 12-month CLV and P(alive): today's model, whatever the week."""
     s = kpi_settings(params)
     w = kpis["kpi_weekly"]
     slice_, value = ("channel", channel) if channel else ("all", "all")
@@ -95,6 +126,9 @@ def weekly_view(kpis: dict[str, pd.DataFrame], week: str, channel: str | None = 
     this = w[w["pno"] == row["pno"]]
     chans = this[this["slice"] == "channel"].set_index("slice_value")
     tiers = this[this["slice"] == "value_tier"].set_index("slice_value")
+    value = tier_value(value_profile)
+    if value is not None:
+        tiers = tiers.join(value, how="left")
     cohorts = kpis["kpi_cohorts"]
     cohorts = cohorts[pd.to_datetime(cohorts["cohort_start"]) < start + pd.Timedelta(days=7)]
     done = cohorts[pd.to_datetime(cohorts["cohort_start"])
