@@ -140,7 +140,11 @@ def main(argv: list[str]) -> None:
     elif cmd == "test":
         # lint first: the same ruff, pinned in the lock, on every machine and in CI
         sh(BIN / "ruff", "check", "src", "tests", "benchmarks", "bootstrap.py")
-        sh(PY, "-m", "pytest", *rest)
+        # two workers (pytest-xdist): the suite is mostly single-threaded Python, so the
+        # second core halves it; `-n 0` (or any -n) given by the caller wins
+        workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) \
+            else ["-n", "2"]
+        sh(PY, "-m", "pytest", *workers, *rest)
     elif cmd == "lab":
         sh(PY, "-m", "jupyter", "lab", "--notebook-dir", ROOT, *rest)
     elif cmd == "bench":

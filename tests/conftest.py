@@ -23,7 +23,35 @@ def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
 
 
+#: The modules whose tests use the shared default run (the ``ran`` fixture, about 2.5 minutes).
+#: ``bootstrap.py test`` runs two pytest-xdist workers; these modules go to one of them
+#: together, so the run is built once (xdist's own ``--dist loadgroup`` cannot rename test ids
+#: under pytest 9, so the grouping is done by the scheduler below).
+SHARED_RUN_MODULES = frozenset({"tests/coupon/test_pipeline.py", "tests/scoring/test_scoring.py",
+                                "tests/test_project.py",
+                                "tests/pipelines/campaign/test_pipeline.py"})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        """Each test is a unit of work of its own, except the shared run's modules: one unit."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "shared-run" if module in SHARED_RUN_MODULES else nodeid
+
+    return SharedRunScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
+    strays = sorted({item.nodeid.split("::", 1)[0] for item in items
+                     if "ran" in getattr(item, "fixturenames", ())} - SHARED_RUN_MODULES)
+    if strays:  # else two workers would each build the default run
+        raise pytest.UsageError(f"{strays} use the `ran` fixture: add them to "
+                                "SHARED_RUN_MODULES in tests/conftest.py")
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow scale check: run with --runslow")
