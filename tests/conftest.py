@@ -37,11 +37,12 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedRunScheduling(LoadScopeScheduling):
-        """Each test is a unit of work of its own, except the shared run's modules: one unit."""
+        """A module's tests go to one worker (its module fixtures are built once), and the
+        shared run's modules all to the same one."""
 
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "shared-run" if module in SHARED_RUN_MODULES else nodeid
+            return "shared-run" if module in SHARED_RUN_MODULES else super()._split_scope(nodeid)
 
     return SharedRunScheduling(config, log)
 
