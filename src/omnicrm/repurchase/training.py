@@ -55,6 +55,21 @@ def features_at_cutoffs(tables: dict[str, Any], products: pd.DataFrame,
     return stacked
 
 
+def features_from_raw(cutoffs: list[pd.Timestamp], orders, order_items, products, events,
+                      campaign_members, coupon_redemptions, registrations, person_index,
+                      feature_params, engine) -> pd.DataFrame:
+    """:func:`features_at_cutoffs` from the raw tables and the ``features`` and
+    ``feature_engine`` parameters, as the pipelines' nodes receive them."""
+    from omnicrm.features import source_tables
+    from omnicrm.features.settings import engine_settings, feature_settings
+
+    tables = source_tables(orders, order_items, events, campaign_members, coupon_redemptions,
+                           registrations, person_index)
+    where = engine_settings(engine)
+    return features_at_cutoffs(tables, products, cutoffs, feature_settings(feature_params),
+                               where.name, dict(where.options))
+
+
 def model_feature_names(features: pd.DataFrame, exclude: list[str] | None = None) -> list[str]:
     """The feature columns a model uses: every numeric column of ``person_features`` except
     the keys and ``exclude`` (e.g. months_since_last_purchase duplicates recency_days)."""

@@ -15,11 +15,9 @@ from omnicrm.crosssell.evaluation import against_true_preferences
 from omnicrm.crosssell.rules import basket_items, bundle_table, rules_overall_and_by_segment
 from omnicrm.crosssell.settings import CrossSellSettings
 from omnicrm.evaluation.persons import oneid_to_true
-from omnicrm.features import source_tables
-from omnicrm.features.settings import engine_settings, feature_settings
 from omnicrm.repurchase.labels import item_purchases
 from omnicrm.repurchase.split import data_end
-from omnicrm.repurchase.training import features_at_cutoffs
+from omnicrm.repurchase.training import features_from_raw
 from omnicrm.tracking import mlflow_metrics
 
 log = logging.getLogger(__name__)
@@ -56,15 +54,6 @@ def mine_association_rules(orders: pd.DataFrame, order_items: pd.DataFrame,
     return rules, bundles if bundles is not None else pd.DataFrame()
 
 
-def _features_at(cutoffs, orders, order_items, products, events, campaign_members,
-                 coupon_redemptions, registrations, person_index, feature_params, engine):
-    tables = source_tables(orders, order_items, events, campaign_members, coupon_redemptions,
-                           registrations, person_index)
-    where = engine_settings(engine)
-    return features_at_cutoffs(tables, products, cutoffs, feature_settings(feature_params),
-                               where.name, dict(where.options))
-
-
 def _browse(events, products, person_index, features, days) -> Any:
     cutoff = pd.Timestamp(features["cutoff_date"].iloc[0])
     return nb.category_browse(events, products, person_index, features["person_id"],
@@ -86,7 +75,7 @@ def train_next_best_category(orders: pd.DataFrame, order_items: pd.DataFrame,
     end = data_end(orders)
     cutoffs = [end - pd.Timedelta(days=k * h)
                for k in range(s.next_best.test_windows + 1, 0, -1)]
-    stacked = _features_at(cutoffs, orders, order_items, products, events, campaign_members,
+    stacked = features_from_raw(cutoffs, orders, order_items, products, events, campaign_members,
                            coupon_redemptions, member_registrations, person_index,
                            feature_params, engine)
     by_cutoff = {c: stacked[stacked["cutoff_date"] == c].reset_index(drop=True)

@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 
 from omnicrm.config import parse
-from omnicrm.features import source_tables
-from omnicrm.features.settings import engine_settings, feature_settings
 from omnicrm.repurchase.labels import item_purchases, label_cutoffs, top_values
 from omnicrm.repurchase.metrics import classification_metrics
 from omnicrm.repurchase.model import RepurchaseModel
@@ -20,7 +18,7 @@ from omnicrm.repurchase.targeting import select_audience
 from omnicrm.repurchase.training import (
     TimeSplit,
     data_end,
-    features_at_cutoffs,
+    features_from_raw,
     model_feature_names,
     person_orders,
     train_and_compare,
@@ -56,12 +54,9 @@ def build_training_features(orders: pd.DataFrame, order_items: pd.DataFrame,
     wide = set(_split(orders, s.seven_day, step).cutoffs) | set(
         _split(orders, s.propensity, step).cutoffs)
     second = set(_split(orders, s.second_purchase, step).cutoffs)
-    tables = source_tables(orders, order_items, events, campaign_members,
-                           coupon_redemptions, member_registrations, person_index)
-    where = engine_settings(engine)
-    frame = features_at_cutoffs(tables, products, sorted(wide | second),
-                                feature_settings(feature_params), where.name,
-                                dict(where.options))
+    frame = features_from_raw(sorted(wide | second), orders, order_items, products, events,
+                              campaign_members, coupon_redemptions, member_registrations,
+                              person_index, feature_params, engine)
     new_buyer = _new_buyers(frame, s.second_purchase.new_buyer_days)
     keep = frame["cutoff_date"].isin(wide).to_numpy() | new_buyer
     log.info("repurchase training features: %d rows at %d cut-offs", keep.sum(),

@@ -10,12 +10,10 @@ import pandas as pd
 
 from omnicrm.config import parse
 from omnicrm.evaluation.persons import oneid_to_true
-from omnicrm.features import source_tables
-from omnicrm.features.settings import engine_settings, feature_settings
 from omnicrm.repurchase.clv import plot_calibration_holdout
 from omnicrm.repurchase.plots import plot_importance, plot_reliability
 from omnicrm.repurchase.split import data_end
-from omnicrm.repurchase.training import features_at_cutoffs, model_feature_names, person_orders
+from omnicrm.repurchase.training import features_from_raw, model_feature_names, person_orders
 from omnicrm.retention import churn as C
 from omnicrm.retention.evaluation import value_vs_realised, winback_against_truth
 from omnicrm.retention.settings import RetentionSettings
@@ -30,15 +28,6 @@ def _settings(params: dict | RetentionSettings) -> RetentionSettings:
     return parse(RetentionSettings, params, "retention")
 
 
-def _features_at(cutoffs, orders, order_items, products, events, campaign_members,
-                 coupon_redemptions, registrations, person_index, feature_params, engine):
-    tables = source_tables(orders, order_items, events, campaign_members, coupon_redemptions,
-                           registrations, person_index)
-    where = engine_settings(engine)
-    return features_at_cutoffs(tables, products, cutoffs, feature_settings(feature_params),
-                               where.name, dict(where.options))
-
-
 def build_churn_training_features(orders: pd.DataFrame, order_items: pd.DataFrame,
                                   products: pd.DataFrame, events: pd.DataFrame,
                                   campaign_members: pd.DataFrame,
@@ -50,7 +39,7 @@ def build_churn_training_features(orders: pd.DataFrame, order_items: pd.DataFram
     labelled ``churned`` (no purchase in the horizon after its cut-off)."""
     s = _settings(params).churn
     split = C.churn_split(data_end(orders), s)
-    frame = _features_at(split.cutoffs, orders, order_items, products, events,
+    frame = features_from_raw(split.cutoffs, orders, order_items, products, events,
                          campaign_members, coupon_redemptions, member_registrations,
                          person_index, feature_params, engine)
     frame = C.active_buyers(frame, s.active_within_days).reset_index(drop=True)
@@ -118,7 +107,7 @@ def evaluate_value_model(orders: pd.DataFrame, order_items: pd.DataFrame,
     table and the calibration-vs-holdout plot."""
     s = _settings(params).value
     cutoff = data_end(orders) - pd.Timedelta(days=s.holdout_days)
-    features = _features_at([cutoff], orders, order_items, products, events, campaign_members,
+    features = features_from_raw([cutoff], orders, order_items, products, events, campaign_members,
                             coupon_redemptions, member_registrations, person_index,
                             feature_params, engine)
     model = fit_customer_value(features, s)
