@@ -85,6 +85,19 @@ def validate_transactions(frame: pd.DataFrame, what: str = "transactions",
     return out
 
 
+def _sum_customer_days(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer-day of ``rows``: amounts and quantities summed, the first time."""
+    return (rows.assign(day=rows["date"].dt.normalize())
+            .groupby(["customer_id", "day"], as_index=False)
+            .agg(date=("date", "min"), amount=("amount", "sum"), quantity=("quantity", "sum")))
+
+
+def _replace_rows(tx: pd.DataFrame, replaced, by: pd.DataFrame) -> pd.DataFrame:
+    """``tx`` with the ``replaced`` rows swapped for ``by``, in time order."""
+    return (pd.concat([tx.loc[~replaced], by[list(tx.columns)]], ignore_index=True)
+            .sort_values(["date", "customer_id"], kind="stable").reset_index(drop=True))
+
+
 def clean_transactions(transactions: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """A validated log as purchase occasions, and what was done to it in words.
 
@@ -97,8 +110,8 @@ def clean_transactions(transactions: pd.DataFrame) -> tuple[pd.DataFrame, list[s
       return of an earlier purchase does not undo that earlier visit).
     - Several purchases of one customer on one day are one purchase occasion (amounts and
       quantities summed, the day's first time), as BG/NBD counts them (lifetimes' ``freq="D"``)
-      and as the features' order counts then do too: on CDNOW, counting rows instead cost
-      BG/NBD 0.002 AUC."""
+      and as the features' order counts then do too: on CDNOW's 13-week holdout BG/NBD's
+      P(any purchase) ranked at AUC 0.8221 from row counts and 0.8241 from purchase days."""
     notes = []
     key = ["customer_id", "date", "amount", "quantity"]
     duplicated = transactions.duplicated(subset=key)
@@ -111,32 +124,24 @@ def clean_transactions(transactions: pd.DataFrame) -> tuple[pd.DataFrame, list[s
         day = tx["date"].dt.normalize()
         touched = pd.MultiIndex.from_arrays([tx["customer_id"], day]).isin(
             pd.MultiIndex.from_arrays([tx.loc[negative, "customer_id"], day[negative]]))
-        netted = (tx.loc[touched].assign(day=day[touched])
-                  .groupby(["customer_id", "day"], as_index=False)
-                  .agg(date=("date", "min"), amount=("amount", "sum"),
-                       quantity=("quantity", "sum")))
+        netted = _sum_customer_days(tx.loc[touched])
         kept = netted[netted["amount"] > 0]
         notes.append(f"{int(negative.sum())} return row(s) (negative amount) netted against "
                      f"the purchases of their customer-day: {int(touched.sum())} row(s) on "
                      f"{len(netted)} customer-day(s) became {len(kept)} purchase(s); "
                      f"{len(netted) - len(kept)} customer-day(s) with a net amount <= 0 are "
                      "not purchase occasions")
-        tx = (pd.concat([tx.loc[~touched], kept[list(tx.columns)]], ignore_index=True)
-              .sort_values(["date", "customer_id"], kind="stable").reset_index(drop=True))
+        tx = _replace_rows(tx, touched, kept)
     if len(tx) == 0:
         raise TransactionLogError("no purchase is left after netting returns")
     day = tx["date"].dt.normalize()
     shared = pd.MultiIndex.from_arrays([tx["customer_id"], day]).duplicated(keep=False)
     if shared.any():
-        merged = (tx.loc[shared].assign(day=day[shared])
-                  .groupby(["customer_id", "day"], as_index=False)
-                  .agg(date=("date", "min"), amount=("amount", "sum"),
-                       quantity=("quantity", "sum")))
+        merged = _sum_customer_days(tx.loc[shared])
         notes.append(f"{int(shared.sum())} row(s) on {len(merged)} customer-day(s) with more "
                      "than one purchase became one purchase occasion each (amounts summed): "
                      "repeat purchases are counted in days")
-        tx = (pd.concat([tx.loc[~shared], merged[list(tx.columns)]], ignore_index=True)
-              .sort_values(["date", "customer_id"], kind="stable").reset_index(drop=True))
+        tx = _replace_rows(tx, shared, merged)
     occasions = tx.assign(day=tx["date"].dt.normalize()).drop_duplicates(["customer_id", "day"])
     customers = occasions["customer_id"].nunique()
     if customers < 2:
